@@ -1,0 +1,1 @@
+"""The Qt user interface: widgets, item models, charts. Holds no business rule."""

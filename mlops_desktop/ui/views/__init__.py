@@ -1,0 +1,1 @@
+"""One module per view; `VIEW_CLASSES` lists them in navigation order."""
