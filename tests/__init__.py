@@ -1,0 +1,1 @@
+"""The test suite: unit, integration (real servers), ui (offscreen Qt) and benchmarks."""
