@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 # Every tag the promotion workflow writes lives under this prefix (model-version and
 # registered-model tags), so any client of the same server sees the same state.
@@ -11,7 +11,7 @@ TAG_PREFIX = "mlops.promotion."
 AUDIT_TAG_PREFIX = "mlops.audit."
 
 
-class PromotionState(str, Enum):
+class PromotionState(StrEnum):
     REQUESTED = "requested"
     APPROVED = "approved"
     REJECTED = "rejected"

@@ -40,8 +40,7 @@ def open_demo_workspace(paths: AppPaths, state: TaskState) -> Workspace:
         demo.init_demo_workspace(root, state=state)
     state.progress(-1, "Opening the demo workspace")
     layout = demo.DemoLayout(root)
-    tracking = LocalTrackingBackend(layout.store_path, layout.artifact_root,
-                                    label="Demo workspace")
+    tracking = LocalTrackingBackend(layout.store_path, layout.artifact_root, label="Demo workspace")
     return Workspace(
         label="Demo workspace",
         kind="demo",
