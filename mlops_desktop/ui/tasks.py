@@ -32,8 +32,9 @@ class _Relay(QObject):
 
 
 class _Job(QRunnable):
-    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], state: TaskState,
-                 relay: _Relay) -> None:
+    def __init__(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], state: TaskState, relay: _Relay
+    ) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self._fn, self._args, self._state, self._relay = fn, args, state, relay
@@ -46,8 +47,11 @@ class _Job(QRunnable):
         except BaseException as error:  # delivered to the caller's on_error, never lost
             if not isinstance(error, Exception):
                 raise
-            log.debug("task %s failed:\n%s", getattr(self._fn, "__name__", self._fn),
-                      traceback.format_exc())
+            log.debug(
+                "task %s failed:\n%s",
+                getattr(self._fn, "__name__", self._fn),
+                traceback.format_exc(),
+            )
             self._relay.failed.emit(error)
         else:
             if self._state.cancelled:
@@ -104,8 +108,9 @@ class ActivityMonitor(QObject):
 class TaskRunner(QObject):
     """Starts tasks for one owner (a view, a dialog) and cancels them when it goes away."""
 
-    def __init__(self, activity: ActivityMonitor | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, activity: ActivityMonitor | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._activity = activity
         self._by_slot: dict[str, Task] = {}
@@ -124,22 +129,23 @@ class TaskRunner(QObject):
         slot: str | None = None,
     ) -> Task:
         """Run `fn(*args, state=...)` on the pool; callbacks run on the GUI thread."""
-        slot = slot or getattr(fn, "__name__", "task")
-        previous = self._by_slot.get(slot)
+        key: str = slot or str(getattr(fn, "__name__", "task"))
+        previous = self._by_slot.get(key)
         if previous is not None and previous.running:
             previous.cancel()
 
-        task = Task(description or slot, self)
+        task = Task(description or key, self)
         relay = _Relay(task)
-        task.state = TaskState(on_progress=relay.progressed.emit,
-                               on_partial=relay.partial_ready.emit)
+        task.state = TaskState(
+            on_progress=relay.progressed.emit, on_partial=relay.partial_ready.emit
+        )
 
         def end() -> None:
             task.running = False
             if task in self._all:
                 self._all.remove(task)
-            if self._by_slot.get(slot) is task:
-                del self._by_slot[slot]
+            if self._by_slot.get(key) is task:
+                del self._by_slot[key]
             task.ended.emit()
 
         def progressed(fraction: float, message: str) -> None:
@@ -172,7 +178,7 @@ class TaskRunner(QObject):
         relay.failed.connect(failed)
         relay.cancelled.connect(cancelled)
 
-        self._by_slot[slot] = task
+        self._by_slot[key] = task
         self._all.append(task)
         if self._activity is not None:
             self._activity.add(task)

@@ -58,8 +58,9 @@ class EmptyState(QFrame):
 
     action_requested = Signal()  #: the user clicked the action button
 
-    def __init__(self, title: str, text: str, action: str = "",
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, title: str, text: str, action: str = "", parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.heading = plain(title)
         font = self.heading.font()
@@ -70,11 +71,18 @@ class EmptyState(QFrame):
         self.body = plain(text)
         self.body.setWordWrap(True)
         self.body.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # A word-wrapped label gets its height from its width only when the layout owns its
+        # width: centre it between stretches instead of with an alignment flag.
+        self.body.setMinimumWidth(360)
         self.body.setMaximumWidth(620)
+        centred = QHBoxLayout()
+        centred.addStretch(1)
+        centred.addWidget(self.body, 4)
+        centred.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         layout.addWidget(self.heading, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(self.body, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(centred)
         self.button: QPushButton | None = None
         if action:
             self.button = QPushButton(action)

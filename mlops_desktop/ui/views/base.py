@@ -22,8 +22,10 @@ def describe_error(error: Exception, doing: str) -> str:
     """One sentence for the user: what failed, why, and (in the backend's words) what to do."""
     if isinstance(error, BackendError):
         return f"Could not {doing}: {error}"
-    return (f"Could not {doing}: an unexpected {type(error).__name__} ({error}). "
-            "Retry; if it persists, the log file has the details.")
+    return (
+        f"Could not {doing}: an unexpected {type(error).__name__} ({error}). "
+        "Retry; if it persists, the log file has the details."
+    )
 
 
 class View(QWidget):
@@ -51,6 +53,7 @@ class View(QWidget):
         self._loaded_for: Workspace | None = None
         self._active = False
         ctx.workspace_changed.connect(self._on_ctx_workspace_changed)
+        ctx.workspace_failed.connect(self._on_ctx_workspace_failed)
         if ctx.workspace is not None:
             self.header.set_workspace(ctx.workspace.label)
 
@@ -83,6 +86,10 @@ class View(QWidget):
 
     def shutdown(self) -> None:
         self.tasks.shutdown()
+
+    def _on_ctx_workspace_failed(self, message: str) -> None:
+        self.banner.show_error(message)
+        self.mark_ready()
 
     def _on_ctx_workspace_changed(self, workspace: Workspace) -> None:
         self.header.set_workspace(workspace.label)
