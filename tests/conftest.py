@@ -30,6 +30,7 @@ import shutil  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -44,6 +45,9 @@ from tests.harness.mlflow_servers import (  # noqa: E402
     start_auth_server,
     start_server,
 )
+
+if TYPE_CHECKING:
+    from mlops_desktop.services.workspace import Workspace
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -190,3 +194,15 @@ def demo_root() -> Path:
     root = AppPaths.from_environment().demo_dir
     init_demo_workspace(root)
     return root
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(demo_root: Path) -> Iterator[Workspace]:
+    """The demo workspace opened once, for tests that only read it (copy it to change it)."""
+    from mlops_desktop.services.paths import AppPaths
+    from mlops_desktop.services.tasks import TaskState
+    from mlops_desktop.services.workspace import open_demo_workspace
+
+    workspace = open_demo_workspace(AppPaths.from_environment(), TaskState())
+    yield workspace
+    workspace.close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
@@ -11,19 +9,12 @@ from PySide6.QtGui import QFont, QPalette
 from mlops_desktop.services.experiments import load_experiments, load_runs_frame
 from mlops_desktop.services.paths import AppPaths
 from mlops_desktop.services.tasks import TaskState
-from mlops_desktop.services.workspace import Workspace, open_demo_workspace
+from mlops_desktop.services.workspace import Workspace
 from mlops_desktop.ui.context import UiContext
 from mlops_desktop.ui.views.compare_view import CompareView
 
 pytestmark = pytest.mark.ui
 LOAD_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture(scope="session")
-def demo_workspace(demo_root) -> Iterator[Workspace]:
-    workspace = open_demo_workspace(AppPaths.from_environment(), TaskState())
-    yield workspace
-    workspace.close()
 
 
 @pytest.fixture

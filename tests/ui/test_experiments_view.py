@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 
 from mlops_desktop.services.paths import AppPaths
-from mlops_desktop.services.tasks import TaskState
-from mlops_desktop.services.workspace import Workspace, open_demo_workspace
+from mlops_desktop.services.workspace import Workspace
 from mlops_desktop.ui.context import UiContext
 from mlops_desktop.ui.runs_table_model import RAW_VALUE_ROLE
 from mlops_desktop.ui.views.experiments_view import ExperimentsView
 
 pytestmark = pytest.mark.ui
 LOAD_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture(scope="session")
-def demo_workspace(demo_root) -> Iterator[Workspace]:
-    workspace = open_demo_workspace(AppPaths.from_environment(), TaskState())
-    yield workspace
-    workspace.close()
 
 
 @pytest.fixture

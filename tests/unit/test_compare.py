@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,9 +20,7 @@ from mlops_desktop.services.compare import (
     run_labels,
     select_runs,
 )
-from mlops_desktop.services.paths import AppPaths
 from mlops_desktop.services.tasks import TaskState
-from mlops_desktop.services.workspace import Workspace, open_demo_workspace
 
 
 @pytest.fixture
@@ -158,13 +154,6 @@ def test_histories_come_back_in_the_order_asked():
 
 
 # -- on the real demo store ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def demo_workspace(demo_root) -> Iterator[Workspace]:
-    workspace = open_demo_workspace(AppPaths.from_environment(), TaskState())
-    yield workspace
-    workspace.close()
 
 
 def test_demo_default_comparison_is_the_top_five_of_the_sweep(demo_workspace):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,9 +21,7 @@ from mlops_desktop.services.experiments import (
     load_runs_frame,
     runs_to_frame,
 )
-from mlops_desktop.services.paths import AppPaths
 from mlops_desktop.services.tasks import Cancelled, TaskState
-from mlops_desktop.services.workspace import Workspace, open_demo_workspace
 
 DAY_MS = 86_400_000
 T0 = 1_750_000_000_000
@@ -237,13 +235,6 @@ def test_default_columns_put_metrics_before_varying_params_within_the_limit():
 
 
 # -- on the real demo store ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def demo_workspace(demo_root) -> Iterator[Workspace]:
-    workspace = open_demo_workspace(AppPaths.from_environment(), TaskState())
-    yield workspace
-    workspace.close()
 
 
 def sweep(summaries: list[ExperimentSummary]) -> ExperimentSummary:

@@ -1,0 +1,150 @@
+"""The Models view on the demo workspace: models, versions with aliases, pending requests."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
+
+from mlops_desktop.backends.errors import ConnectionFailed
+from mlops_desktop.services.paths import AppPaths
+from mlops_desktop.services.workspace import Workspace
+from mlops_desktop.ui.context import UiContext
+from mlops_desktop.ui.views.models_view import COLUMNS, ModelsView
+
+pytestmark = pytest.mark.ui
+
+DEMO_MODEL = "churn-classifier"
+
+
+@pytest.fixture(autouse=True)
+def _widgets_die_on_the_gui_thread() -> Iterator[None]:
+    """Delete the closed views and collect their garbage now, on the GUI thread.
+
+    Left for later, the garbage collector may run on the next test's worker thread and
+    destroy Qt objects there, which crashes.
+    """
+    yield
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
+def open_view(qtbot, workspace: Workspace) -> ModelsView:
+    ctx = UiContext(AppPaths.from_environment())
+    ctx.set_workspace(workspace)
+    view = ModelsView(ctx)
+    qtbot.addWidget(view, before_close_func=lambda closing: closing.shutdown())
+    view.resize(1400, 900)
+    view.show()
+    with qtbot.waitSignal(view.content_ready, timeout=60_000):
+        view.activate()
+    return view
+
+
+@pytest.fixture
+def view(qtbot, demo_workspace) -> ModelsView:
+    return open_view(qtbot, demo_workspace)
+
+
+def column(view: ModelsView, name: str) -> list[str]:
+    table = view.versions_table
+    index = COLUMNS.index(name)
+    return [table.item(row, index).text() for row in range(table.rowCount())]
+
+
+def test_the_models_list_names_each_model_with_versions_and_aliases(view):
+    texts = [view.models_list.item(i).text() for i in range(view.models_list.count())]
+    churn = next(text for text in texts if text.startswith(DEMO_MODEL))
+    assert "versions" in churn
+    assert "champion → v" in churn and "challenger → v" in churn
+    assert not view.banner.isVisibleTo(view)
+    assert view.current_model_name() == DEMO_MODEL
+
+
+def test_the_versions_table_marks_champion_and_challenger(view):
+    aliases = column(view, "Aliases")
+    versions = column(view, "Version")
+    assert versions == sorted(versions, key=int, reverse=True), "newest first"
+    champion, challenger = aliases.index("champion"), aliases.index("challenger")
+    plain = next(row for row, text in enumerate(aliases) if not text)
+    table = view.versions_table
+
+    def background(row: int) -> object:
+        return table.item(row, 0).data(Qt.ItemDataRole.BackgroundRole)
+
+    assert background(plain) is None
+    assert background(champion) is not None and background(challenger) is not None
+    assert background(champion) != background(challenger)
+    assert table.item(champion, 0).font().bold()
+    assert set(column(view, "Validation")) == {"passed"}
+    assert all(len(run) == 8 for run in column(view, "Source run"))
+    assert any("training_dataset=" in tags for tags in column(view, "Tags"))
+    assert "mlops." not in " ".join(column(view, "Tags"))
+
+
+def test_the_pending_request_says_who_asked_for_what_and_why(view):
+    assert view.requests_box.title() == "Pending requests (1)"
+    (card,) = view.request_cards
+    headline = card.headline.text()
+    assert headline.startswith("alice asks to make version 4 champion")
+    assert "now version 2" in headline
+    assert "Requested" in card.meta.text()
+    assert "drift" in card.comment.text()
+    for button in (card.approve, card.reject):
+        assert not button.isEnabled()
+        assert "issue 6" in button.toolTip()
+
+
+def test_picking_another_model_shows_its_versions(qtbot, view):
+    names = [
+        view.models_list.item(i).data(Qt.ItemDataRole.UserRole)
+        for i in range(view.models_list.count())
+    ]
+    other = next(name for name in names if name != DEMO_MODEL)
+    with qtbot.waitSignal(view.model_shown) as shown:
+        view.models_list.setCurrentRow(names.index(other))
+    assert shown.args == [other]
+    assert view.model_name.text() == other
+    assert view.versions_table.rowCount() >= 1
+    assert not view.request_cards
+    assert view.no_requests.isVisibleTo(view)
+
+
+def test_the_selected_version_details_name_its_run_and_source(view):
+    text = view.version_details.text()
+    assert f"{DEMO_MODEL} version" in text
+    assert "Run " in text and "Source " in text
+
+
+class _UnreachableTracking:
+    label = "prod"
+    location = "https://mlflow.invalid"
+
+    def search_registered_models(self):
+        raise ConnectionFailed("Cannot reach https://mlflow.invalid: name not resolved.")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_failing_registry_shows_the_error_and_is_still_ready(qtbot):
+    workspace = Workspace(label="prod", kind="mlflow", tracking=_UnreachableTracking())
+    view = open_view(qtbot, workspace)
+    assert view.is_ready
+    assert view.banner.isVisibleTo(view)
+    assert "Could not load the registry" in view.banner.message.text()
+    assert "mlflow.invalid" in view.banner.message.text()
+    assert view.pages.currentWidget() is view.placeholder
+
+
+class _EmptyTracking(_UnreachableTracking):
+    def search_registered_models(self):
+        return []
+
+
+def test_an_empty_registry_explains_itself(qtbot):
+    view = open_view(qtbot, Workspace(label="empty", kind="mlflow", tracking=_EmptyTracking()))
+    assert view.placeholder.heading.text() == "No registered models"
+    assert not view.banner.isVisibleTo(view)
