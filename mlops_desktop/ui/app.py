@@ -57,6 +57,9 @@ def create_application(argv: list[str] | None = None) -> QApplication:
         from PySide6.QtGui import QIcon
 
         app.setWindowIcon(QIcon(str(icon)))
+    from mlops_desktop.ui.gc_guard import collect_on_gui_thread
+
+    collect_on_gui_thread(app)
     return app
 
 

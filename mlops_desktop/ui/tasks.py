@@ -9,6 +9,7 @@ thread. Closing the owner (`TaskRunner.shutdown`) cancels everything it started.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from collections.abc import Callable
@@ -43,7 +44,7 @@ class _Job(QRunnable):
         try:
             result = self._fn(*self._args, state=self._state)
         except Cancelled:
-            self._relay.cancelled.emit()
+            self._deliver(self._relay.cancelled)
         except BaseException as error:  # delivered to the caller's on_error, never lost
             if not isinstance(error, Exception):
                 raise
@@ -52,12 +53,30 @@ class _Job(QRunnable):
                 getattr(self._fn, "__name__", self._fn),
                 traceback.format_exc(),
             )
-            self._relay.failed.emit(error)
+            self._deliver(self._relay.failed, error)
         else:
             if self._state.cancelled:
-                self._relay.cancelled.emit()
+                self._deliver(self._relay.cancelled)
             else:
-                self._relay.finished.emit(result)
+                self._deliver(self._relay.finished, result)
+
+    def _deliver(self, signal: Any, *args: Any) -> None:
+        """Emit, unless the owner (and so the relay) was deleted while the task ran: then
+        nobody is waiting for the answer, and dropping it is the right thing."""
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # "Signal source has been deleted"
+            log.debug("task %s ended after its owner closed", getattr(self._fn, "__name__", ""))
+
+
+def _quiet(emit: Callable[..., None]) -> Callable[..., None]:
+    """A progress emitter that does nothing once the owner is gone (see `_Job._deliver`)."""
+
+    def send(*args: Any) -> None:
+        with contextlib.suppress(RuntimeError):
+            emit(*args)
+
+    return send
 
 
 class Task(QObject):
@@ -137,7 +156,7 @@ class TaskRunner(QObject):
         task = Task(description or key, self)
         relay = _Relay(task)
         task.state = TaskState(
-            on_progress=relay.progressed.emit, on_partial=relay.partial_ready.emit
+            on_progress=_quiet(relay.progressed.emit), on_partial=_quiet(relay.partial_ready.emit)
         )
 
         def end() -> None:
@@ -161,7 +180,11 @@ class TaskRunner(QObject):
 
         def finished(result: Any) -> None:
             end()
-            on_done(result)
+            try:
+                on_done(result)
+            except Exception as error:  # a bad answer the view could not show: say so
+                log.exception("showing the result of %s failed", key)
+                on_error(error)
 
         def failed(error: Exception) -> None:
             end()
