@@ -39,3 +39,8 @@ class AppPaths:
     def settings_file(self) -> Path:
         """Window geometry, last view and theme (QSettings, INI format)."""
         return self.config_dir / "window.ini"
+
+    @property
+    def profiles_file(self) -> Path:
+        """The connection profiles (JSON, no secrets: those live in the OS keychain)."""
+        return self.config_dir / "profiles.json"
