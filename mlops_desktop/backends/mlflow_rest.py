@@ -267,14 +267,18 @@ class MlflowRestBackend:
             message = str(payload.get("message", "")) or code
             if code == "RESOURCE_DOES_NOT_EXIST":
                 return NotFound(f"Could not {doing}: {message.rstrip('.')}.")
-            return self._http.error_for_status(response, message, doing=doing)
+            return self._http.error_for_status(
+                response, message, doing=doing, permission=_permission_needed(response)
+            )
         if response.status_code == 404:
             return BadResponse(
                 f"Could not {doing}: {response.url.split('?', 1)[0]} does not exist. "
                 f"Is {self.location} an MLflow server (check the URL and its path)?"
             )
         # 401 and 403 of the basic-auth app are plain text, proxies answer HTML.
-        return self._http.error_for_status(response, body_excerpt(response), doing=doing)
+        return self._http.error_for_status(
+            response, body_excerpt(response), doing=doing, permission=_permission_needed(response)
+        )
 
 
 # -- parsing MLflow's JSON into domain objects --------------------------------------------
@@ -385,6 +389,23 @@ def _list(reply: JsonObject, key: str) -> list[JsonObject]:
     if not isinstance(value, list):
         raise BadResponse(f"The server's answer has {key!r} that is not a list.")
     return value
+
+
+def _permission_needed(response: requests.Response) -> str:
+    """The basic-auth permission a refused request needed (MLflow's READ < EDIT < MANAGE):
+    reads (GETs, searches) need READ; tags, even deleting them, EDIT; deleting an object
+    or an alias MANAGE; any other change EDIT."""
+    request = response.request
+    method = (request.method or "GET").upper() if request is not None else "GET"
+    path = (request.path_url or "").split("?", 1)[0] if request is not None else ""
+    endpoint = path.rstrip("/").rsplit("/", 1)[-1]
+    if method in ("GET", "HEAD") or endpoint == "search":
+        return "READ"
+    if "tag" in endpoint:
+        return "EDIT"
+    if endpoint == "delete" or method == "DELETE":
+        return "MANAGE"
+    return "EDIT"
 
 
 def _quoted(name: str) -> str:

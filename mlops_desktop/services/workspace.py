@@ -19,6 +19,8 @@ class Workspace:
     metrics: MetricsSource | None = None
     jobs: JobHistory | None = None
     read_only: bool = False
+    profile_id: str = ""  # the connection profile it was opened from; "" for demo and bundles
+    colour: str = ""  # the profile's colour, shown on every view header; "" = the default
 
     @property
     def location(self) -> str:

@@ -214,13 +214,14 @@ def test_missing_things_raise_not_found(backend: MlflowRestBackend) -> None:
 
 
 def test_closed_port_says_connection_refused() -> None:
-    url = f"http://127.0.0.1:{free_port()}"
-    backend = MlflowRestBackend(url, label="nothing there")
+    port = free_port()
+    backend = MlflowRestBackend(f"http://127.0.0.1:{port}", label="nothing there")
     with pytest.raises(ConnectionFailed) as caught:
         backend.list_experiments()
     backend.close()
+    assert caught.value.failure == "refused"
     assert str(caught.value) == (
-        f"Could not connect to {url}: connection refused. Is the server running?"
+        f"127.0.0.1 refused the connection on port {port}: is the server running?"
     )
 
 
