@@ -72,7 +72,11 @@ def app_icon_path() -> Path | None:
     return None
 
 
-def run_app(initial_view: str | None = None, exit_after_paint: bool = False) -> int:
+def run_app(
+    initial_view: str | None = None, exit_after_paint: bool = False, profile: str | None = None
+) -> int:
+    """Open the window on `initial_view`, connected to the profile called `profile` (or the
+    embedded demo workspace)."""
     if not has_display():
         print(
             "mlops-desktop: no display found (DISPLAY and WAYLAND_DISPLAY are unset), so the "
@@ -105,7 +109,7 @@ def run_app(initial_view: str | None = None, exit_after_paint: bool = False) -> 
 
         window.installEventFilter(_FirstPaint(window))
 
-    window.start(initial_view)
+    window.start(initial_view, profile)
     window.show()
     code = int(app.exec())
     log.info("closed")

@@ -12,6 +12,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, qVersion
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -28,9 +29,10 @@ from PySide6.QtWidgets import (
 from mlops_desktop import APP_TITLE, __version__
 from mlops_desktop.services.workspace import Workspace, open_demo_workspace
 from mlops_desktop.ui import theme
-from mlops_desktop.ui.context import UiContext
+from mlops_desktop.ui.context import DEMO_COLOUR, UiContext, workspace_key
 from mlops_desktop.ui.tasks import TaskRunner
 from mlops_desktop.ui.views.base import View, describe_error
+from mlops_desktop.ui.widgets import colour_dot
 
 
 @dataclass(frozen=True)
@@ -129,10 +131,12 @@ class MainWindow(QMainWindow):
 
         self._build_status_bar()
         self._build_menus()
+        self._build_connection_switcher()
         self.nav.currentRowChanged.connect(self._on_nav_row_changed)
         ctx.activity.changed.connect(self._on_activity_changed)
         ctx.workspace_changed.connect(self._on_ctx_workspace_changed)
         ctx.workspace_failed.connect(self._on_ctx_workspace_failed)
+        ctx.open_workspaces_changed.connect(self._on_ctx_open_workspaces_changed)
         self._restore_state()
 
     # -- construction ----------------------------------------------------------------------
@@ -187,6 +191,42 @@ class MainWindow(QMainWindow):
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self._on_about_triggered)
 
+    def _build_connection_switcher(self) -> None:
+        """The open workspaces, in their colours, at the top right: switching is instant."""
+        self.connection_switcher = QComboBox()
+        self.connection_switcher.setObjectName("connectionSwitcher")
+        self.connection_switcher.setToolTip(
+            "The connection every view shows; open more from Connections"
+        )
+        self.connection_switcher.setMinimumContentsLength(16)
+        self.connection_switcher.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.connection_switcher.activated.connect(self._on_connection_switcher_activated)
+        self.menuBar().setCornerWidget(self.connection_switcher, Qt.Corner.TopRightCorner)
+        self._fill_connection_switcher()
+
+    def _fill_connection_switcher(self) -> None:
+        switcher = self.connection_switcher
+        switcher.blockSignals(True)
+        switcher.clear()
+        for key, workspace in self.ctx.open_workspaces.items():
+            switcher.addItem(colour_dot(workspace.colour or DEMO_COLOUR), workspace.label, key)
+        if switcher.count() == 0:
+            switcher.addItem("No connection")
+        index = switcher.findData(self.ctx.active_key)
+        switcher.setCurrentIndex(max(0, index))
+        switcher.setEnabled(bool(self.ctx.open_workspaces))
+        switcher.blockSignals(False)
+
+    def _on_connection_switcher_activated(self, index: int) -> None:
+        key = self.connection_switcher.itemData(index)
+        if isinstance(key, str):
+            self.ctx.switch_to(key)
+
+    def _on_ctx_open_workspaces_changed(self) -> None:
+        self._fill_connection_switcher()
+
     # -- views -----------------------------------------------------------------------------
     def view(self, view_id: str) -> View:
         """The view with this id, built on first use (its heavy imports happen then)."""
@@ -238,7 +278,15 @@ class MainWindow(QMainWindow):
     def _on_workspace_error(self, error: Exception) -> None:
         self.ctx.workspace_failed.emit(describe_error(error, "open the demo workspace"))
 
+    def open_profile(self, name: str) -> None:
+        """Open the connection profile called `name` (`--profile`) as the workspace."""
+        self.connection_label.setText(f"Connecting to {name}…")
+        self.view("connections").open_named(name)  # type: ignore[attr-defined]
+
     def _on_ctx_workspace_changed(self, workspace: Workspace) -> None:
+        index = self.connection_switcher.findData(workspace_key(workspace))
+        if index >= 0:
+            self.connection_switcher.setCurrentIndex(index)
         suffix = " (read-only)" if workspace.read_only else ""
         self.connection_label.setText(f"● {workspace.label}{suffix} — {workspace.location}")
         self.connection_label.setToolTip(f"Active workspace: {workspace.location}")
@@ -319,10 +367,14 @@ class MainWindow(QMainWindow):
         self._tasks.shutdown()
         super().closeEvent(event)
 
-    def start(self, view_id: str | None = None) -> None:
-        """Show the first view (the last one used) and open the workspace."""
+    def start(self, view_id: str | None = None, profile: str | None = None) -> None:
+        """Show the first view (the last one used) and open the workspace: the connection
+        profile called `profile`, or the demo."""
         QTimer.singleShot(0, lambda: self.show_view(view_id or self._initial_view))
-        self.open_default_workspace()
+        if profile:
+            self.open_profile(profile)
+        else:
+            self.open_default_workspace()
 
 
 def about_text() -> str:

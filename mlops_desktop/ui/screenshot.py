@@ -16,8 +16,14 @@ def _prepare_offscreen() -> None:
 
 
 def take_screenshot(
-    view_id: str, out: Path, size: tuple[int, int], theme_name: str, timeout_s: float
+    view_id: str,
+    out: Path,
+    size: tuple[int, int],
+    theme_name: str,
+    timeout_s: float,
+    profile: str | None = None,
 ) -> int:
+    """Render `view_id` on the profile called `profile` (or the demo workspace) into `out`."""
     _prepare_offscreen()
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -33,7 +39,10 @@ def take_screenshot(
     window.resize(*size)
     view = window.show_view(view_id)
     window.show()
-    window.open_default_workspace()
+    if profile:
+        window.open_profile(profile)
+    else:
+        window.open_default_workspace()
 
     loop = QEventLoop()
     view.content_ready.connect(loop.quit)

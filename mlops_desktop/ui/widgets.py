@@ -1,8 +1,9 @@
-"""Small shared widgets: view header, empty/placeholder state, error banner, stat tiles."""
+"""Small shared widgets: view header, empty state, error banner, stat tiles, tone panels."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -13,12 +14,38 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+#: The colours of TonePanel's tones.
+TONE_COLOURS = {"ok": "#2e9d5b", "failed": "#d64545", "warning": "#b26a00"}
+
 
 def plain(text: str) -> QLabel:
     """A label that never interprets its text as rich text (names can contain '<')."""
     label = QLabel(text)
     label.setTextFormat(Qt.TextFormat.PlainText)
     return label
+
+
+def text_colour_on(background: str) -> str:
+    """Near-black or white, whichever reads better on `background` (a connection colour)."""
+    colour = QColor(background)
+    if not colour.isValid():
+        return "#1d2026"
+    # Relative luminance with the sRGB weights; 0.6 keeps white on the amber and red presets.
+    luminance = 0.2126 * colour.redF() + 0.7152 * colour.greenF() + 0.0722 * colour.blueF()
+    return "#1d2026" if luminance > 0.6 else "#ffffff"
+
+
+def colour_dot(colour: str, size: int = 12) -> QIcon:
+    """A filled circle of a connection's colour, for lists and the connection switcher."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(colour))
+    painter.drawEllipse(1, 1, size - 2, size - 2)
+    painter.end()
+    return QIcon(pixmap)
 
 
 class ViewHeader(QWidget):
@@ -36,10 +63,9 @@ class ViewHeader(QWidget):
         self.subtitle.setWordWrap(True)
         self.badge = plain("")
         self.badge.setObjectName("workspaceBadge")
-        self.badge.setStyleSheet(
-            "QLabel#workspaceBadge { border: 1px solid palette(mid); border-radius: 9px;"
-            " padding: 2px 10px; }"
-        )
+        self.badge_colour = ""
+        self.badge.hide()  # until the view knows its workspace
+        self._style_badge()
         top = QHBoxLayout()
         top.addWidget(self.title)
         top.addStretch(1)
@@ -49,8 +75,25 @@ class ViewHeader(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.subtitle)
 
-    def set_workspace(self, label: str) -> None:
+    def set_workspace(self, label: str, colour: str = "") -> None:
+        """Say which connection the view is on, in that connection's colour (prod in red)."""
         self.badge.setText(f"on {label}")
+        self.badge_colour = colour if QColor(colour).isValid() else ""
+        self.badge.setToolTip(f"This view shows {label}")
+        self.badge.show()
+        self._style_badge()
+
+    def _style_badge(self) -> None:
+        if self.badge_colour:
+            look = (
+                f"background: {self.badge_colour}; color: {text_colour_on(self.badge_colour)};"
+                f" border: 1px solid {self.badge_colour}; font-weight: bold;"
+            )
+        else:
+            look = "border: 1px solid palette(mid);"
+        self.badge.setStyleSheet(
+            f"QLabel#workspaceBadge {{ {look} border-radius: 9px; padding: 2px 10px; }}"
+        )
 
 
 class EmptyState(QFrame):
@@ -144,3 +187,49 @@ class StatTile(QFrame):
 
     def set_value(self, value: str) -> None:
         self.value.setText(value)
+
+
+class TonePanel(QFrame):
+    """A rounded, tinted box (banner, test result) whose colour says ok, failed or warning."""
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.headline = plain("")
+        self.headline.setWordWrap(True)
+        self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self.headline.font()
+        font.setBold(True)
+        self.headline.setFont(font)
+        self.details = plain("")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setObjectName("subtitle")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 10)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.details)
+        self.tone = ""
+        self.set_tone("")
+
+    def set_tone(self, tone: str) -> None:
+        """ "ok", "failed", "warning" or "" (neutral)."""
+        self.tone = tone
+        colour = TONE_COLOURS.get(tone)
+        if colour is None:
+            look = "border: 1px solid palette(mid); background: palette(alternate-base);"
+        else:
+            tint = QColor(colour)
+            # Translucent, so that it reads on the light and the dark theme alike.
+            rgba = f"rgba({tint.red()}, {tint.green()}, {tint.blue()}, 0.12)"
+            look = (
+                f"border: 1px solid {colour}; border-left: 5px solid {colour}; background: {rgba};"
+            )
+        self.setStyleSheet(f"QFrame#{self.objectName()} {{ {look} border-radius: 6px; }}")
+
+    def show_text(self, tone: str, headline: str, details: str = "") -> None:
+        self.set_tone(tone)
+        self.headline.setText(headline)
+        self.details.setText(details)
+        self.details.setVisible(bool(details))
+        self.show()

@@ -55,7 +55,7 @@ class View(QWidget):
         ctx.workspace_changed.connect(self._on_ctx_workspace_changed)
         ctx.workspace_failed.connect(self._on_ctx_workspace_failed)
         if ctx.workspace is not None:
-            self.header.set_workspace(ctx.workspace.label)
+            self.header.set_workspace(ctx.workspace.label, ctx.workspace.colour)
 
     # -- lifecycle -----------------------------------------------------------------------
     def activate(self) -> None:
@@ -92,6 +92,6 @@ class View(QWidget):
         self.mark_ready()
 
     def _on_ctx_workspace_changed(self, workspace: Workspace) -> None:
-        self.header.set_workspace(workspace.label)
+        self.header.set_workspace(workspace.label, workspace.colour)
         if self._active:
             self.activate()
