@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import shutil
 import sqlite3
@@ -10,46 +9,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
 
 from mlops_desktop.services.paths import AppPaths
 from mlops_desktop.services.tasks import TaskState
 from mlops_desktop.services.workspace import Workspace, open_demo_workspace
-from mlops_desktop.ui.context import UiContext
 from mlops_desktop.ui.views.audit_view import BROKEN_COLOUR, COLUMNS, INTACT_COLOUR, AuditView
+from tests.ui.views import open_view
 
 pytestmark = pytest.mark.ui
 
 DEMO_MODEL = "churn-classifier"
 
 
-@pytest.fixture(autouse=True)
-def _widgets_die_on_the_gui_thread() -> Iterator[None]:
-    """Delete the closed views and collect their garbage now, on the GUI thread.
-
-    Left for later, the garbage collector may run on the next test's worker thread and
-    destroy Qt objects there, which crashes.
-    """
-    yield
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    gc.collect()
-
-
-def open_view(qtbot, workspace: Workspace) -> AuditView:
-    ctx = UiContext(AppPaths.from_environment())
-    ctx.set_workspace(workspace)
-    view = AuditView(ctx)
-    qtbot.addWidget(view, before_close_func=lambda closing: closing.shutdown())
-    view.resize(1400, 900)
-    view.show()
-    with qtbot.waitSignal(view.content_ready, timeout=60_000):
-        view.activate()
-    return view
-
-
 @pytest.fixture
 def view(qtbot, demo_workspace) -> AuditView:
-    return open_view(qtbot, demo_workspace)
+    return open_view(qtbot, AuditView, demo_workspace)
 
 
 def cells(view: AuditView, name: str) -> list[str]:
@@ -130,7 +104,7 @@ def tampered_workspace(demo_root, tmp_path) -> Iterator[tuple[Workspace, int]]:
 
 def test_a_tampered_event_turns_the_badge_red_and_names_the_event(qtbot, tampered_workspace):
     workspace, seq = tampered_workspace
-    view = open_view(qtbot, workspace)
+    view = open_view(qtbot, AuditView, workspace)
     assert view.overview.name == DEMO_MODEL
     text = view.badge.text()
     assert text.startswith("Chain broken: 1 problem found")

@@ -9,9 +9,9 @@ from PySide6.QtGui import QFont, QPalette
 from mlops_desktop.services.experiments import load_experiments, load_runs_frame
 from mlops_desktop.services.paths import AppPaths
 from mlops_desktop.services.tasks import TaskState
-from mlops_desktop.services.workspace import Workspace
 from mlops_desktop.ui.context import UiContext
 from mlops_desktop.ui.views.compare_view import CompareView
+from tests.ui.views import empty_workspace, open_view
 
 pytestmark = pytest.mark.ui
 LOAD_TIMEOUT_MS = 60_000
@@ -132,24 +132,8 @@ def test_the_chart_follows_a_theme_switch(qapp, view):
         theme.apply_theme(qapp, before)
 
 
-class EmptyTracking:
-    label = "Empty"
-    location = "nowhere"
-
-    def list_experiments(self, include_deleted=False):
-        return []
-
-    def close(self):
-        pass
-
-
 def test_an_empty_workspace_says_there_is_nothing_to_compare(qtbot):
-    ctx = UiContext(AppPaths.from_environment())
-    ctx.set_workspace(Workspace("Empty", "local", EmptyTracking()))  # type: ignore[arg-type]
-    view = CompareView(ctx)
-    qtbot.addWidget(view)
-    with qtbot.waitSignal(view.content_ready, timeout=LOAD_TIMEOUT_MS):
-        view.activate()
+    view = open_view(qtbot, CompareView, empty_workspace(), show=False)
     assert view.stack.currentWidget() is view.empty
     assert view.empty.heading.text() == "Nothing to compare yet"
     assert not view.banner.isVisibleTo(view)

@@ -6,11 +6,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 
-from mlops_desktop.services.paths import AppPaths
-from mlops_desktop.services.workspace import Workspace
-from mlops_desktop.ui.context import UiContext
 from mlops_desktop.ui.runs_table_model import RAW_VALUE_ROLE
 from mlops_desktop.ui.views.experiments_view import ExperimentsView
+from tests.ui.views import empty_workspace, open_view
 
 pytestmark = pytest.mark.ui
 LOAD_TIMEOUT_MS = 60_000
@@ -18,15 +16,7 @@ LOAD_TIMEOUT_MS = 60_000
 
 @pytest.fixture
 def view(qtbot, demo_workspace) -> ExperimentsView:
-    ctx = UiContext(AppPaths.from_environment())
-    ctx.set_workspace(demo_workspace)  # a fresh context: nothing of ours gets closed
-    view = ExperimentsView(ctx)
-    qtbot.addWidget(view)
-    view.resize(1400, 900)
-    with qtbot.waitSignal(view.content_ready, timeout=LOAD_TIMEOUT_MS):
-        view.activate()
-    yield view
-    view.shutdown()
+    return open_view(qtbot, ExperimentsView, demo_workspace, show=False)
 
 
 def visible_columns(view: ExperimentsView) -> list[str]:
@@ -134,24 +124,8 @@ def test_selected_runs_can_be_sent_to_compare(qtbot, view):
     assert requested.args == [expected]
 
 
-class EmptyTracking:
-    label = "Empty"
-    location = "nowhere"
-
-    def list_experiments(self, include_deleted=False):
-        return []
-
-    def close(self):
-        pass
-
-
 def test_an_empty_workspace_explains_itself(qtbot):
-    ctx = UiContext(AppPaths.from_environment())
-    ctx.set_workspace(Workspace("Empty", "local", EmptyTracking()))  # type: ignore[arg-type]
-    view = ExperimentsView(ctx)
-    qtbot.addWidget(view)
-    with qtbot.waitSignal(view.content_ready, timeout=LOAD_TIMEOUT_MS):
-        view.activate()
+    view = open_view(qtbot, ExperimentsView, empty_workspace(), show=False)
     assert view.stack.currentWidget() is view.empty
     assert view.empty.heading.text() == "No experiments yet"
     assert "nowhere" in view.empty.body.text()

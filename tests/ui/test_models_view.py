@@ -2,50 +2,22 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, Qt
+from PySide6.QtCore import Qt
 
 from mlops_desktop.backends.errors import ConnectionFailed
-from mlops_desktop.services.paths import AppPaths
 from mlops_desktop.services.workspace import Workspace
-from mlops_desktop.ui.context import UiContext
 from mlops_desktop.ui.views.models_view import COLUMNS, ModelsView
+from tests.ui.views import open_view
 
 pytestmark = pytest.mark.ui
 
 DEMO_MODEL = "churn-classifier"
 
 
-@pytest.fixture(autouse=True)
-def _widgets_die_on_the_gui_thread() -> Iterator[None]:
-    """Delete the closed views and collect their garbage now, on the GUI thread.
-
-    Left for later, the garbage collector may run on the next test's worker thread and
-    destroy Qt objects there, which crashes.
-    """
-    yield
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    gc.collect()
-
-
-def open_view(qtbot, workspace: Workspace) -> ModelsView:
-    ctx = UiContext(AppPaths.from_environment())
-    ctx.set_workspace(workspace)
-    view = ModelsView(ctx)
-    qtbot.addWidget(view, before_close_func=lambda closing: closing.shutdown())
-    view.resize(1400, 900)
-    view.show()
-    with qtbot.waitSignal(view.content_ready, timeout=60_000):
-        view.activate()
-    return view
-
-
 @pytest.fixture
 def view(qtbot, demo_workspace) -> ModelsView:
-    return open_view(qtbot, demo_workspace)
+    return open_view(qtbot, ModelsView, demo_workspace)
 
 
 def column(view: ModelsView, name: str) -> list[str]:
@@ -131,7 +103,7 @@ class _UnreachableTracking:
 
 def test_a_failing_registry_shows_the_error_and_is_still_ready(qtbot):
     workspace = Workspace(label="prod", kind="mlflow", tracking=_UnreachableTracking())
-    view = open_view(qtbot, workspace)
+    view = open_view(qtbot, ModelsView, workspace)
     assert view.is_ready
     assert view.banner.isVisibleTo(view)
     assert "Could not load the registry" in view.banner.message.text()
@@ -145,6 +117,8 @@ class _EmptyTracking(_UnreachableTracking):
 
 
 def test_an_empty_registry_explains_itself(qtbot):
-    view = open_view(qtbot, Workspace(label="empty", kind="mlflow", tracking=_EmptyTracking()))
+    view = open_view(
+        qtbot, ModelsView, Workspace(label="empty", kind="mlflow", tracking=_EmptyTracking())
+    )
     assert view.placeholder.heading.text() == "No registered models"
     assert not view.banner.isVisibleTo(view)

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtGui import QPalette
 
-from mlops_desktop.services.paths import AppPaths
 from mlops_desktop.services.workspace import Workspace
-from mlops_desktop.ui.context import UiContext
 from mlops_desktop.ui.views.monitoring_view import MonitoringView
+from tests.ui.views import open_view
 
 pytestmark = pytest.mark.ui
 
@@ -20,33 +15,9 @@ DEMO_MODEL = "churn-classifier"
 DRIFTING = "monthly_charges"
 
 
-@pytest.fixture(autouse=True)
-def _widgets_die_on_the_gui_thread() -> Iterator[None]:
-    """Delete the closed views and collect their garbage now, on the GUI thread.
-
-    Left for later, the garbage collector may run on the next test's worker thread and
-    destroy Qt objects there, which crashes.
-    """
-    yield
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    gc.collect()
-
-
-def open_view(qtbot, workspace: Workspace) -> MonitoringView:
-    ctx = UiContext(AppPaths.from_environment())
-    ctx.set_workspace(workspace)
-    view = MonitoringView(ctx)
-    qtbot.addWidget(view, before_close_func=lambda closing: closing.shutdown())
-    view.resize(1400, 900)
-    view.show()
-    with qtbot.waitSignal(view.content_ready, timeout=60_000):
-        view.activate()
-    return view
-
-
 @pytest.fixture
 def view(qtbot, demo_workspace) -> MonitoringView:
-    return open_view(qtbot, demo_workspace)
+    return open_view(qtbot, MonitoringView, demo_workspace)
 
 
 def test_it_opens_on_the_demo_model_over_the_last_7_days(view):
@@ -147,6 +118,6 @@ def test_charts_follow_the_palette(view):
 
 def test_a_workspace_without_a_metrics_source_explains_itself(qtbot, demo_workspace):
     bare = Workspace(label="prod", kind="mlflow", tracking=demo_workspace.tracking)
-    view = open_view(qtbot, bare)
+    view = open_view(qtbot, MonitoringView, bare)
     assert view.placeholder.heading.text() == "No monitoring source"
     assert view.pages.currentWidget() is view.placeholder
