@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -20,12 +21,13 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 
 from mlops_desktop.backends.errors import BackendError, NotFound, PermissionDenied, WorkspaceError
-from mlops_desktop.backends.tracking import RunsPage
+from mlops_desktop.backends.tracking import RunColumns, RunColumnsPage, RunsPage
 from mlops_desktop.domain.registry import ModelVersion, RegisteredModel
 from mlops_desktop.domain.tracking import (
     ArtifactEntry,
     DatasetInput,
     Experiment,
+    LoggedModel,
     MetricHistory,
     Run,
     RunStatus,
@@ -76,6 +78,88 @@ def _check_is_mlflow_store(path: Path) -> None:
         raise WorkspaceError(f"{path} is not a readable SQLite database ({error}).") from error
     if not {"experiments", "runs", "alembic_version"} <= tables:
         raise WorkspaceError(f"{path} is a SQLite database but not an MLflow tracking store.")
+
+
+def _to_run_columns(runs: Sequence[Any]) -> RunColumns:
+    """MLflow run entities as columns (see `RunColumns`), without our `Run` per run."""
+    columns = RunColumns()
+    for row, run in enumerate(runs):
+        info, data = run.info, run.data
+        columns.run_id.append(info.run_id)
+        columns.name.append(info.run_name or "")
+        columns.status.append(str(info.status))
+        columns.start_time_ms.append(info.start_time)
+        columns.end_time_ms.append(info.end_time)
+        columns.user.append(info.user_id or "")
+        columns.experiment_id.append(str(info.experiment_id))
+        for sparse, values in (
+            (columns.params, data.params),
+            (columns.tags, data.tags),
+        ):
+            for key, value in values.items():
+                column = sparse.get(key)
+                if column is None:
+                    column = sparse[key] = ([], [])
+                column[0].append(row)
+                column[1].append(value)
+        for key, number in data.metrics.items():
+            metric = columns.metrics.get(key)
+            if metric is None:
+                metric = columns.metrics[key] = ([], [])
+            metric[0].append(row)
+            metric[1].append(number)
+    return columns
+
+
+def _numeric_ids(experiment_ids: Sequence[str]) -> list[int] | None:
+    """MLflow's SQL experiment ids, or None when one is not a number (MLflow then says so)."""
+    try:
+        return [int(e) for e in experiment_ids]
+    except ValueError:
+        return None
+
+
+def _rows_to_columns(
+    runs: list[tuple[Any, ...]],
+    params: list[tuple[str, str, str]],
+    metrics: list[tuple[str, str, float, int]],
+    tags: list[tuple[str, str, str | None]],
+) -> RunColumns:
+    """Rows of MLflow's runs, params, latest_metrics and tags tables as `RunColumns`,
+    converted as MLflow's entities convert them."""
+    columns = RunColumns()
+    row_of = {}
+    for row, (run_id, name, status, start, end, user, experiment_id) in enumerate(runs):
+        row_of[run_id] = row
+        columns.run_id.append(run_id)
+        columns.name.append(name or "")
+        columns.status.append(str(status))
+        columns.start_time_ms.append(start)
+        columns.end_time_ms.append(end)
+        columns.user.append(user or "")
+        columns.experiment_id.append(str(experiment_id))
+    # Each key's rows ascending (see `RunColumns`): the tables are in no particular order.
+    for table in (params, metrics, tags):
+        table.sort(key=lambda entry: row_of[entry[0]])
+    for run_id, key, value in params:
+        column = columns.params.setdefault(key, ([], []))
+        column[0].append(row_of[run_id])
+        column[1].append(value)
+    for run_id, key, number, is_nan in metrics:
+        metric = columns.metrics.setdefault(key, ([], []))
+        metric[0].append(row_of[run_id])
+        metric[1].append(math.nan if is_nan else float(number))
+    for run_id, key, text in tags:
+        column = columns.tags.setdefault(key, ([], []))
+        column[0].append(row_of[run_id])
+        column[1].append("" if text is None else text)
+    # MLflow names a run without a name after its mlflow.runName tag.
+    run_names = columns.tags.get("mlflow.runName")
+    if run_names is not None:
+        for row, value in zip(*run_names, strict=True):
+            if not columns.name[row]:
+                columns.name[row] = value
+    return columns
 
 
 class LocalTrackingBackend:
@@ -189,6 +273,104 @@ class LocalTrackingBackend:
                 page_token=page_token,
             )
             return [self._to_run(r) for r in page], page.token or None
+
+    #: In-process searches hold the GIL: pages one at a time.
+    concurrent_pages = 1
+
+    def search_run_columns(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        max_results: int = 1000,
+        page_token: str | None = None,
+    ) -> RunColumnsPage:
+        """`search_runs` as columns.
+
+        Without a filter the page is read from MLflow's tables in SQL (`_read_run_columns`):
+        the same runs in the same order, about ten times faster than building MLflow's run
+        entities. A filter needs MLflow's own search.
+        """
+        from mlflow.entities import ViewType
+
+        numeric_ids = _numeric_ids(experiment_ids)
+        if not filter_string.strip() and numeric_ids is not None:
+            return self._read_run_columns(numeric_ids, max_results, page_token)
+        what = (
+            f"Searching runs with the filter {filter_string!r}"
+            if filter_string
+            else "Searching runs"
+        )
+        with self._translated(what):
+            page = self._tracking.search_runs(
+                experiment_ids=list(experiment_ids),
+                filter_string=filter_string,
+                run_view_type=ViewType.ACTIVE_ONLY,
+                max_results=max_results,
+                page_token=page_token,
+            )
+            return _to_run_columns(page), page.token or None
+
+    def _read_run_columns(
+        self, experiment_ids: list[int], max_results: int, page_token: str | None
+    ) -> RunColumnsPage:
+        """One page of active runs in MLflow's order (newest start first, then run id),
+        with MLflow's offset page tokens, read with SQL from MLflow's own tables."""
+        from mlflow.utils.search_utils import SearchUtils
+
+        with self._translated("Searching runs"):
+            offset = int(SearchUtils.parse_start_offset_from_page_token(page_token))  # type: ignore[no-untyped-call]
+        marks = ", ".join("?" * len(experiment_ids))
+        page = (
+            f"FROM runs WHERE experiment_id IN ({marks}) AND lifecycle_stage = 'active' "
+            "ORDER BY start_time DESC, run_uuid LIMIT ? OFFSET ?"
+        )
+        in_page = f"run_uuid IN (SELECT run_uuid {page})"
+        arguments = (*experiment_ids, max_results, offset)
+        try:
+            connection = sqlite3.connect(f"{self.store_path.as_uri()}?mode=ro", uri=True)
+            try:
+                runs = connection.execute(
+                    "SELECT run_uuid, name, status, start_time, end_time, user_id, experiment_id "
+                    + page,
+                    (*experiment_ids, max_results + 1, offset),
+                ).fetchall()
+                params = connection.execute(
+                    f"SELECT run_uuid, key, value FROM params WHERE {in_page}", arguments
+                ).fetchall()
+                metrics = connection.execute(
+                    f"SELECT run_uuid, key, value, is_nan FROM latest_metrics WHERE {in_page}",
+                    arguments,
+                ).fetchall()
+                tags = connection.execute(
+                    f"SELECT run_uuid, key, value FROM tags WHERE {in_page}", arguments
+                ).fetchall()
+            finally:
+                connection.close()
+        except sqlite3.Error as error:
+            raise WorkspaceError(
+                f"The local store {self.store_path} could not be read ({error}); it may be "
+                "damaged or locked by another program."
+            ) from error
+        more = len(runs) > max_results
+        columns = _rows_to_columns(runs[:max_results], params, metrics, tags)
+        if not more:
+            return columns, None
+        made = SearchUtils.create_page_token(offset + max_results)  # type: ignore[no-untyped-call]
+        return columns, made.decode() if isinstance(made, bytes) else str(made)
+
+    def page_token_at(self, token: str, offset: int) -> str | None:
+        """MLflow's offset token (the store's own format), which lets `count_runs` probe."""
+        from mlflow.exceptions import MlflowException
+        from mlflow.utils.search_utils import SearchUtils
+
+        if offset <= 0:
+            return None
+        try:
+            SearchUtils.parse_start_offset_from_page_token(token)  # type: ignore[no-untyped-call]
+        except MlflowException:
+            return None
+        made = SearchUtils.create_page_token(offset)  # type: ignore[no-untyped-call]
+        return made.decode() if isinstance(made, bytes) else str(made)
 
     def get_run(self, run_id: str) -> Run:
         with self._translated(f"Run {_short(run_id)}"):
@@ -325,6 +507,55 @@ class LocalTrackingBackend:
             )
         return content
 
+    # -- run detail: artifact streams and logged models ----------------------------------------
+
+    def iter_artifact(self, run_id: str, path: str, chunk_size: int = 1 << 16) -> Iterator[bytes]:
+        """The artifact file's bytes in chunks, read as they are consumed."""
+        _base, target = self._resolve(run_id, path)
+        if target.is_dir():
+            raise BackendError(f"The artifact {path!r} of run {_short(run_id)} is a folder.")
+        try:
+            stream = target.open("rb")
+        except FileNotFoundError:
+            raise NotFound(f"Run {_short(run_id)} has no artifact {path!r}.") from None
+        except OSError as error:
+            raise WorkspaceError(
+                f"The artifact {path!r} of run {_short(run_id)} cannot be read: {error}."
+            ) from error
+        with stream:
+            while chunk := stream.read(chunk_size):
+                yield chunk
+
+    def search_logged_models(self, experiment_id: str, run_id: str) -> list[LoggedModel]:
+        """The logged models (MLflow 3) whose source is `run_id`."""
+        models: list[LoggedModel] = []
+        token: str | None = None
+        with self._translated(f"The logged models of run {_short(run_id)}"):
+            while True:
+                page = self._tracking.search_logged_models(
+                    experiment_ids=[experiment_id],
+                    filter_string=f"source_run_id = '{run_id}'",
+                    max_results=_PAGE,
+                    page_token=token,
+                )
+                models.extend(
+                    LoggedModel(
+                        model_id=m.model_id,
+                        name=m.name or "",
+                        experiment_id=str(m.experiment_id),
+                        source_run_id=m.source_run_id or "",
+                        artifact_location=m.artifact_location or "",
+                        model_type=m.model_type or "",
+                        status=str(m.status),  # "READY", "PENDING", "FAILED"
+                        creation_time_ms=m.creation_timestamp,
+                        tags=dict(m.tags),
+                    )
+                    for m in page
+                )
+                token = page.token
+                if not token:
+                    return models
+
     # -- model registry ------------------------------------------------------------------------
 
     @staticmethod
@@ -396,3 +627,62 @@ class LocalTrackingBackend:
         simply reopens one)."""
         self._tracking.engine.dispose()
         self._registry.engine.dispose()
+
+    # -- registry writes, for the promotion workflow (backends/registry_writer.py) ----------
+
+    def get_model_version(self, model_name: str, version: str) -> ModelVersion:
+        """One version read fresh, with its tags and the aliases it holds."""
+        with self._translated(f"Version {version} of model {model_name!r}"):
+            entity = self._registry.get_model_version(model_name, version)
+        return ModelVersion(
+            model_name=entity.name,
+            version=str(entity.version),
+            run_id=entity.run_id or "",
+            source=entity.source or "",
+            status=str(entity.status),
+            creation_time_ms=entity.creation_timestamp,
+            last_updated_time_ms=entity.last_updated_timestamp,
+            user=entity.user_id or "",
+            description=entity.description or "",
+            tags=dict(entity.tags),
+            aliases=tuple(sorted(str(alias) for alias in entity.aliases or ())),
+        )
+
+    def set_model_version_tag(self, model_name: str, version: str, key: str, value: str) -> None:
+        from mlflow.entities.model_registry import ModelVersionTag
+
+        with self._translated(f"Tagging version {version} of model {model_name!r}"):
+            tag = ModelVersionTag(key, value)  # type: ignore[no-untyped-call]
+            self._registry.set_model_version_tag(model_name, version, tag)
+
+    def delete_model_version_tag(self, model_name: str, version: str, key: str) -> None:
+        with (
+            contextlib.suppress(NotFound),
+            self._translated(f"Tag {key} of version {version} of model {model_name!r}"),
+        ):
+            self._registry.delete_model_version_tag(model_name, version, key)
+
+    def set_registered_model_tag(self, model_name: str, key: str, value: str) -> None:
+        from mlflow.entities.model_registry import RegisteredModelTag
+
+        with self._translated(f"Tagging model {model_name!r}"):
+            tag = RegisteredModelTag(key, value)  # type: ignore[no-untyped-call]
+            self._registry.set_registered_model_tag(model_name, tag)
+
+    def delete_registered_model_tag(self, model_name: str, key: str) -> None:
+        with (
+            contextlib.suppress(NotFound),
+            self._translated(f"Tag {key} of model {model_name!r}"),
+        ):
+            self._registry.delete_registered_model_tag(model_name, key)
+
+    def set_alias(self, model_name: str, alias: str, version: str) -> None:
+        with self._translated(f"Version {version} of model {model_name!r}"):
+            self._registry.set_registered_model_alias(model_name, alias, version)
+
+    def delete_alias(self, model_name: str, alias: str) -> None:
+        with (
+            contextlib.suppress(NotFound),
+            self._translated(f"Alias {alias} of model {model_name!r}"),
+        ):
+            self._registry.delete_registered_model_alias(model_name, alias)

@@ -8,13 +8,16 @@ those objects into domain dataclasses; nothing else in the app sees MLflow's JSO
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import requests
 
-from mlops_desktop.backends.errors import BackendError, BadResponse, NotFound
+from mlops_desktop.backends.errors import BackendError, BadResponse, NotFound, PermissionDenied
 from mlops_desktop.backends.http import (
     DEFAULT_RETRY,
     DEFAULT_TIMEOUT,
@@ -23,12 +26,14 @@ from mlops_desktop.backends.http import (
     Timeout,
     body_excerpt,
 )
-from mlops_desktop.backends.tracking import RunsPage
+from mlops_desktop.backends.registry_writer import EDIT, MANAGE, missing_permission
+from mlops_desktop.backends.tracking import RunColumns, RunColumnsPage, RunsPage
 from mlops_desktop.domain.registry import ModelVersion, RegisteredModel
 from mlops_desktop.domain.tracking import (
     ArtifactEntry,
     DatasetInput,
     Experiment,
+    LoggedModel,
     MetricHistory,
     Run,
     RunStatus,
@@ -41,6 +46,7 @@ _EXPERIMENTS_PAGE = 1000
 _REGISTERED_MODELS_PAGE = 1000
 _MODEL_VERSIONS_PAGE = 10_000
 _METRIC_HISTORY_PAGE = 25_000
+_LOGGED_MODELS_PAGE = 100
 _RUNS_PAGE_MAX = 50_000
 _VIEW_TYPE_ACTIVE_ONLY, _VIEW_TYPE_ALL = 1, 3
 
@@ -86,6 +92,41 @@ class MlflowRestBackend:
         page_token: str | None = None,
         order_by: Sequence[str] = (),
     ) -> RunsPage:
+        reply = self._search_runs(experiment_ids, filter_string, max_results, page_token, order_by)
+        runs = [_parse_run(item) for item in _list(reply, "runs")]
+        return runs, reply.get("next_page_token") or None
+
+    #: Pages of one search requested at once. A server with several workers (MLflow's
+    #: default is 4) answers them in parallel; a one-worker server answers them one after
+    #: the other, no slower in total than one at a time (measured, tests/benchmarks/bench_runs).
+    concurrent_pages = 4
+
+    def search_run_columns(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        max_results: int = 1000,
+        page_token: str | None = None,
+    ) -> RunColumnsPage:
+        """`search_runs` parsed straight into columns: the runs table's fast path."""
+        reply = self._search_runs(experiment_ids, filter_string, max_results, page_token, ())
+        return _parse_run_columns(_list(reply, "runs")), reply.get("next_page_token") or None
+
+    def page_token_at(self, token: str, offset: int) -> str | None:
+        """MLflow's runs/search tokens are base64 `{"offset": N}` (undocumented, so only
+        when the server's own token has exactly that form)."""
+        if offset <= 0 or _token_offset(token) is None:
+            return None
+        return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+    def _search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str,
+        max_results: int,
+        page_token: str | None,
+        order_by: Sequence[str],
+    ) -> JsonObject:
         body: JsonObject = {
             "experiment_ids": list(experiment_ids),
             "filter": filter_string,
@@ -94,9 +135,7 @@ class MlflowRestBackend:
         }
         if page_token:
             body["page_token"] = page_token
-        reply = self._call("POST", "runs/search", json=body, read_only=True, doing="search runs")
-        runs = [_parse_run(item) for item in _list(reply, "runs")]
-        return runs, reply.get("next_page_token") or None
+        return self._call("POST", "runs/search", json=body, read_only=True, doing="search runs")
 
     def get_run(self, run_id: str) -> Run:
         reply = self._call("GET", "runs/get", params={"run_id": run_id}, doing=f"read run {run_id}")
@@ -157,6 +196,51 @@ class MlflowRestBackend:
                     )
                 chunks.append(chunk)
         return b"".join(chunks)
+
+    # -- run detail: artifact streams and logged models -----------------------------------
+
+    def iter_artifact(self, run_id: str, path: str, chunk_size: int = 1 << 16) -> Iterator[bytes]:
+        """The artifact's bytes as the server streams them; closing the iterator closes
+        the response, so a preview that stops early does not download the rest."""
+        response = self._http.send(
+            "GET", "get-artifact", params={"run_uuid": run_id, "path": path}, stream=True
+        )
+        with response:
+            if response.status_code >= 400:
+                raise self._error(response, f"read artifact {path!r} of run {run_id}")
+            yield from response.iter_content(chunk_size=chunk_size)
+
+    def search_logged_models(self, experiment_id: str, run_id: str) -> list[LoggedModel]:
+        """MLflow 3's `logged-models/search` filtered on the source run; a server older than
+        MLflow 3 has no such endpoint (404) and so no logged models."""
+        doing = f"list the logged models of run {run_id}"
+        models: list[LoggedModel] = []
+        token: str | None = None
+        while True:
+            body: JsonObject = {
+                "experiment_ids": [experiment_id],
+                "filter": f"source_run_id = '{run_id}'",
+                "max_results": _LOGGED_MODELS_PAGE,
+            }
+            if token:
+                body["page_token"] = token
+            response = self._http.send(
+                "POST", API_PREFIX + "logged-models/search", json=body, idempotent=True
+            )
+            if response.status_code == 404 and not models:
+                return []
+            if response.status_code >= 400:
+                raise self._error(response, doing)
+            try:
+                reply = response.json()
+            except ValueError:
+                reply = None
+            if not isinstance(reply, dict):
+                raise BadResponse(f"Could not {doing}: the server's answer is not JSON.")
+            models.extend(_parse_logged_model(item) for item in _list(reply, "models"))
+            token = reply.get("next_page_token") or None
+            if token is None:
+                return models
 
     # -- model registry -------------------------------------------------------------------
 
@@ -280,6 +364,106 @@ class MlflowRestBackend:
             response, body_excerpt(response), doing=doing, permission=_permission_needed(response)
         )
 
+    # -- registry writes, for the promotion workflow (backends/registry_writer.py) ----------
+
+    def get_model_version(self, model_name: str, version: str) -> ModelVersion:
+        """One version read fresh; `model-versions/get` lists the aliases it holds."""
+        reply = self._call(
+            "GET",
+            "model-versions/get",
+            params={"name": model_name, "version": version},
+            doing=f"read version {version} of model {model_name!r}",
+        )
+        item = _object(reply, "model_version")
+        return _parse_model_version(item, tuple(sorted(str(a) for a in item.get("aliases") or ())))
+
+    def set_model_version_tag(self, model_name: str, version: str, key: str, value: str) -> None:
+        self._write(
+            "POST",
+            "model-versions/set-tag",
+            {"name": model_name, "version": version, "key": key, "value": value},
+            model_name=model_name,
+            permission=EDIT,
+            doing=f"set tag {key} on version {version}",
+        )
+
+    def delete_model_version_tag(self, model_name: str, version: str, key: str) -> None:
+        self._write(
+            "DELETE",
+            "model-versions/delete-tag",
+            {"name": model_name, "version": version, "key": key},
+            model_name=model_name,
+            permission=MANAGE,
+            doing=f"delete tag {key} of version {version}",
+            missing_ok=True,
+        )
+
+    def set_registered_model_tag(self, model_name: str, key: str, value: str) -> None:
+        self._write(
+            "POST",
+            "registered-models/set-tag",
+            {"name": model_name, "key": key, "value": value},
+            model_name=model_name,
+            permission=EDIT,
+            doing=f"set the model tag {key}",
+        )
+
+    def delete_registered_model_tag(self, model_name: str, key: str) -> None:
+        self._write(
+            "DELETE",
+            "registered-models/delete-tag",
+            {"name": model_name, "key": key},
+            model_name=model_name,
+            permission=EDIT,
+            doing=f"delete the model tag {key}",
+            missing_ok=True,
+        )
+
+    def set_alias(self, model_name: str, alias: str, version: str) -> None:
+        self._write(
+            "POST",
+            "registered-models/alias",
+            {"name": model_name, "alias": alias, "version": version},
+            model_name=model_name,
+            permission=EDIT,
+            doing=f"move alias {alias} to version {version}",
+        )
+
+    def delete_alias(self, model_name: str, alias: str) -> None:
+        self._write(
+            "DELETE",
+            "registered-models/alias",
+            {"name": model_name, "alias": alias},
+            model_name=model_name,
+            permission=MANAGE,
+            doing=f"remove alias {alias}",
+            missing_ok=True,
+        )
+
+    def _write(
+        self,
+        method: str,
+        endpoint: str,
+        body: JsonObject,
+        *,
+        model_name: str,
+        permission: str,
+        doing: str,
+        missing_ok: bool = False,
+    ) -> None:
+        """One registry write. Each sets or removes one value, so repeating it is harmless:
+        it is retried on transient statuses like a read. A 403 names the permission MLflow's
+        basic-auth wants for it (a model-version tag deletion needs MANAGE, not EDIT)."""
+        try:
+            self._call(
+                method, endpoint, json=body, read_only=True, doing=f"{doing} of {model_name}"
+            )
+        except PermissionDenied:
+            raise missing_permission(permission, model_name, doing, self.location) from None
+        except NotFound:
+            if not missing_ok:
+                raise
+
 
 # -- parsing MLflow's JSON into domain objects --------------------------------------------
 
@@ -323,6 +507,77 @@ def _parse_run(item: JsonObject) -> Run:
     )
 
 
+_RUN_STATUSES = frozenset(status.value for status in RunStatus)
+
+
+def _parse_run_columns(items: list[JsonObject]) -> RunColumns:
+    """A page of runs/search JSON as columns, in one pass with no object per run.
+
+    The hot loop of loading a big experiment: keys and values are appended to plain lists
+    (locals bound once), the numbers are converted when the frame is built.
+    """
+    columns = RunColumns()
+    run_ids, names, statuses = columns.run_id, columns.name, columns.status
+    starts, ends, users, experiments = (
+        columns.start_time_ms,
+        columns.end_time_ms,
+        columns.user,
+        columns.experiment_id,
+    )
+    params, metrics, tags = columns.params, columns.metrics, columns.tags
+    for row, item in enumerate(items):
+        info = item.get("info")
+        if not isinstance(info, dict):
+            raise BadResponse("The server sent a run without its info: it is not an MLflow server.")
+        run_id = info.get("run_id") or info.get("run_uuid")
+        if not run_id:
+            raise BadResponse("The server sent a run without an id.")
+        status = info.get("status")
+        if status not in _RUN_STATUSES:
+            _run_status(status)  # raises, saying which status
+        run_ids.append(str(run_id))
+        names.append(str(info.get("run_name", "")))
+        statuses.append(str(status))
+        starts.append(_int_or_none(info.get("start_time")))
+        ends.append(_int_or_none(info.get("end_time")))
+        users.append(str(info.get("user_id", "")))
+        experiments.append(str(info.get("experiment_id", "")))
+        data = item.get("data")
+        if not data:
+            continue
+        for entry in data.get("params") or ():
+            column = params.get(entry["key"])
+            if column is None:
+                column = params[str(entry["key"])] = ([], [])
+            column[0].append(row)
+            column[1].append(str(entry.get("value", "")))
+        for entry in data.get("metrics") or ():
+            number = metrics.get(entry["key"])
+            if number is None:
+                number = metrics[str(entry["key"])] = ([], [])
+            number[0].append(row)
+            number[1].append(float(entry["value"]))
+        for entry in data.get("tags") or ():
+            column = tags.get(entry["key"])
+            if column is None:
+                column = tags[str(entry["key"])] = ([], [])
+            column[0].append(row)
+            column[1].append(str(entry.get("value", "")))
+    return columns
+
+
+def _token_offset(token: str) -> int | None:
+    """The offset a runs/search page token holds, or None when it is not base64 `{"offset": N}`."""
+    try:
+        decoded = json.loads(base64.b64decode(token, validate=True))
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(decoded, dict) or set(decoded) != {"offset"}:
+        return None
+    offset = decoded["offset"]
+    return offset if isinstance(offset, int) and not isinstance(offset, bool) else None
+
+
 def _parse_dataset_input(entry: JsonObject) -> DatasetInput:
     dataset = entry.get("dataset") or {}
     return DatasetInput(
@@ -332,6 +587,31 @@ def _parse_dataset_input(entry: JsonObject) -> DatasetInput:
         source=str(dataset.get("source", "")),
         context=_key_values(entry.get("tags")).get("mlflow.data.context", ""),
     )
+
+
+def _parse_logged_model(item: JsonObject) -> LoggedModel:
+    """One entry of `logged-models/search`: `{"info": {...}, "data": {...}}`."""
+    info = _object(item, "info")
+    status = str(info.get("status", ""))
+    return LoggedModel(
+        model_id=str(info.get("model_id", "")),
+        name=str(info.get("name", "")),
+        experiment_id=str(info.get("experiment_id", "")),
+        source_run_id=str(info.get("source_run_id", "")),
+        artifact_location=str(info.get("artifact_uri", "")),
+        model_type=str(info.get("model_type", "")),
+        status=_LOGGED_MODEL_STATUSES.get(status, status),
+        creation_time_ms=_int_or_none(info.get("creation_timestamp_ms")),
+        tags=_key_values(info.get("tags")),
+    )
+
+
+_LOGGED_MODEL_STATUSES = {
+    "LOGGED_MODEL_READY": "READY",
+    "LOGGED_MODEL_PENDING": "PENDING",
+    "LOGGED_MODEL_UPLOAD_FAILED": "FAILED",
+    "LOGGED_MODEL_STATUS_UNSPECIFIED": "",
+}
 
 
 def _parse_registered_model(item: JsonObject) -> RegisteredModel:

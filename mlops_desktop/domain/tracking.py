@@ -88,3 +88,18 @@ class ArtifactEntry:
     path: str  # relative to the run's artifact root, "/"-separated
     is_dir: bool
     size_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class LoggedModel:
+    """A model a run logged (MLflow 3's logged models, with their own id and artifact folder)."""
+
+    model_id: str
+    name: str
+    experiment_id: str
+    source_run_id: str = ""
+    artifact_location: str = ""
+    model_type: str = ""
+    status: str = ""  # "READY", "PENDING", "FAILED" (MLflow's LOGGED_MODEL_ prefix removed)
+    creation_time_ms: int | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)

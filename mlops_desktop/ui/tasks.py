@@ -179,6 +179,12 @@ class TaskRunner(QObject):
                 on_partial(result)
 
         def finished(result: Any) -> None:
+            if task.state.cancelled:
+                # Done before the cancel reached the worker: its partial results after the
+                # cancel were dropped, so the result must be too, or a view would take a
+                # half-filled table for a complete one.
+                cancelled()
+                return
             end()
             try:
                 on_done(result)

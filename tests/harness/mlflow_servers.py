@@ -91,13 +91,21 @@ def sqlite_uri(path: Path) -> str:
 
 
 def start_server(
-    store: Path | str, artifact_root: Path, workdir: Path, on_spawn: OnSpawn = None
+    store: Path | str,
+    artifact_root: Path,
+    workdir: Path,
+    on_spawn: OnSpawn = None,
+    workers: int = 1,
 ) -> MlflowServer:
     """Start a plain tracking server on `store` (a SQLite file path, or a store URI).
 
     `on_spawn(pgid)` is called as soon as the process group exists, before the wait.
+    `workers` is uvicorn's worker processes: 1 for tests, MLflow's default 4 for a
+    benchmark that wants a server as deployed.
     """
-    process, url, store_uri, started = _launch(store, artifact_root, workdir, [], {}, on_spawn)
+    process, url, store_uri, started = _launch(
+        store, artifact_root, workdir, [], {}, on_spawn, workers
+    )
     server = MlflowServer(url, store_uri, artifact_root, workdir, process, 0.0)
     server.startup_s = _wait_until_healthy(server, started)
     return server
@@ -140,6 +148,7 @@ def _launch(
     extra_args: list[str],
     extra_env: dict[str, str],
     on_spawn: OnSpawn,
+    workers: int = 1,
 ) -> tuple[subprocess.Popen[bytes], str, str, float]:
     workdir.mkdir(parents=True, exist_ok=True)
     artifact_root.mkdir(parents=True, exist_ok=True)
@@ -160,7 +169,7 @@ def _launch(
         "--default-artifact-root", str(artifact_root.resolve()),
         "--host", "127.0.0.1",
         "--port", str(port),
-        "--workers", "1",
+        "--workers", str(workers),
         *extra_args,
     ]  # fmt: skip
     started = time.monotonic()

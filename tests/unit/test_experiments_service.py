@@ -11,6 +11,7 @@ import pytest
 from mlops_desktop.backends.tracking import RunsPage
 from mlops_desktop.domain.tracking import Experiment, MetricHistory, Run, RunStatus
 from mlops_desktop.services.experiments import (
+    FIRST_RUNS_PAGE,
     RUN_COLUMNS,
     ExperimentSummary,
     canonical_order,
@@ -159,7 +160,9 @@ def test_runs_stream_page_by_page_and_come_back_whole():
     tracking = FakeTracking([Experiment("1", "sweep")], runs)
     state = RecordingState()
 
-    frame = load_runs_frame(tracking, ["1"], state, expected_total=2_500)
+    frame = load_runs_frame(
+        tracking, ["1"], state, expected_total=2_500, page_size=1000, first_page_size=1000
+    )
 
     assert [len(page) for page in state.pages] == [1000, 1000, 500]
     assert len(frame) == 2_500
@@ -173,7 +176,7 @@ def test_runs_stream_page_by_page_and_come_back_whole():
 def test_the_filter_goes_to_the_backend_unchanged():
     tracking = FakeTracking([Experiment("1", "sweep")], [make_run(1)])
     load_runs_frame(tracking, ["1"], TaskState(), filter_string="metrics.val_auc > 0.9")
-    assert tracking.searches == [(("1",), "metrics.val_auc > 0.9", 1000)]
+    assert tracking.searches == [(("1",), "metrics.val_auc > 0.9", FIRST_RUNS_PAGE)]
 
 
 def test_cancelling_stops_between_pages():
