@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlops_desktop import APP_TITLE, __version__
+from mlops_desktop.cli_promote import add_promote_parser, run_promote_command
+from mlops_desktop.cli_runs import add_runs_parser, run_runs_command
 from mlops_desktop.domain.connections import AuthKind, ProfileKind
 
 if TYPE_CHECKING:
@@ -64,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--exit-after-paint", action="store_true", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_connections_parser(commands)
+    add_runs_parser(commands)
+    add_promote_parser(commands)
 
     demo = commands.add_parser("demo", help="the embedded demo workspace")
     demo_commands = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)
@@ -530,6 +534,10 @@ def _demo_info(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    if args.command == "runs":
+        return run_runs_command(args)
+    if args.command == "promote":
+        return run_promote_command(args)
     if args.command == "connections":
         return _connections(args)
     if args.command == "demo":
