@@ -28,6 +28,12 @@ class GroupBar(QWidget):
         super().__init__(parent)
         self.show_combo = QComboBox()
         self.show_combo.setObjectName("groupShow")
+        # Wide enough for "Nested runs"; a long "Group by …" is elided, whole in the popup.
+        self.show_combo.setMinimumContentsLength(12)
+        self.show_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.show_combo.setMinimumWidth(self.show_combo.minimumSizeHint().width())
         self.show_combo.setToolTip(
             "Show the runs as a flat list, under their parent runs, or grouped"
         )
