@@ -50,6 +50,8 @@ class Profile:
     namespace: str = ""  # Kubernetes namespace
     kube_context: str = ""  # a kubeconfig context instead of URL + token
     description: str = ""
+    #: The folder of the team's promotion gate policies (`<model>.toml`); "" = the default.
+    gates_dir: str = ""
 
     @property
     def needs_secret(self) -> bool:

@@ -12,13 +12,21 @@ Removing the newest events leaves a shorter, valid chain: the chain alone cannot
 For the alias-moving actions (`applied`, `rolled_back`) `version` is the version that holds the
 alias after the event (empty when the alias was removed), so the chain alone answers "which
 version held alias A at time T".
+
+`details` (optional, string to string) carries the facts the workflow adds: `request_id`,
+`previous_version` (who held the alias before an `applied` or `rolled_back` event),
+`override.<gate>` (the written reason for approving over a failing gate), `gate.<gate>`
+(`<outcome>: <evidence>` as the approver saw it) and `intent` (the step that wrote the event,
+so an interrupted step can tell which of its events exist). An event with details hashes them
+too; one without hashes exactly as before details existed, so older chains stay valid.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from mlops_desktop.domain.promotion import AUDIT_TAG_PREFIX, AuditEvent, PromotionState
@@ -46,9 +54,10 @@ def event_hash(
     version: str,
     alias: str,
     comment: str,
+    details: Mapping[str, str] | None = None,
 ) -> str:
     """SHA-256 (hex) of the canonical JSON of an event's fields, `hash` excluded."""
-    fields = {
+    fields: dict[str, Any] = {
         "seq": seq,
         "time_ms": time_ms,
         "actor": actor,
@@ -59,6 +68,8 @@ def event_hash(
         "comment": comment,
         "prev_hash": prev_hash,
     }
+    if details:
+        fields["details"] = dict(details)
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -74,6 +85,7 @@ def _recomputed_hash(event: AuditEvent) -> str:
         version=event.version,
         alias=event.alias,
         comment=event.comment,
+        details=event.details,
     )
 
 
@@ -87,12 +99,20 @@ def append_event(
     version: str,
     alias: str,
     comment: str = "",
+    details: Mapping[str, str] | None = None,
+    seq: int | None = None,
 ) -> AuditEvent:
-    """The event that follows `previous` (or starts the chain when it is None); pure."""
+    """The event that follows `previous` (or starts the chain when it is None); pure.
+
+    `seq` defaults to the one after `previous`; `next_event` passes a higher one when an
+    unreadable tag already holds that number, so no stored tag is ever overwritten.
+    """
     # A typo in an action would make the event invisible to alias_holder_at, so refuse it here.
     PromotionState(action)
-    seq = 1 if previous is None else previous.seq + 1
+    if seq is None:
+        seq = 1 if previous is None else previous.seq + 1
     prev_hash = GENESIS if previous is None else previous.hash
+    details = dict(details or {})
     return AuditEvent(
         seq=seq,
         time_ms=time_ms,
@@ -113,13 +133,15 @@ def append_event(
             version=version,
             alias=alias,
             comment=comment,
+            details=details,
         ),
+        details=details,
     )
 
 
 def event_to_json(event: AuditEvent) -> str:
-    """The compact JSON stored as the tag value of `event`."""
-    fields = {
+    """The compact JSON stored as the tag value of `event` (older events lack `details`)."""
+    fields: dict[str, Any] = {
         "seq": event.seq,
         "time_ms": event.time_ms,
         "actor": event.actor,
@@ -130,6 +152,7 @@ def event_to_json(event: AuditEvent) -> str:
         "comment": event.comment,
         "prev_hash": event.prev_hash,
         "hash": event.hash,
+        "details": dict(event.details),
     }
     return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
 
@@ -151,6 +174,11 @@ def event_from_json(value: str) -> AuditEvent:
     for name in _STR_FIELDS:
         if not isinstance(data[name], str):
             raise ValueError(f"its field {name} is not a string")
+    details = data.get("details", {})
+    if not isinstance(details, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in details.items()
+    ):
+        raise ValueError("its field details is not an object of strings")
     return AuditEvent(
         seq=data["seq"],
         time_ms=data["time_ms"],
@@ -162,6 +190,7 @@ def event_from_json(value: str) -> AuditEvent:
         comment=data["comment"],
         prev_hash=data["prev_hash"],
         hash=data["hash"],
+        details=details,
     )
 
 
@@ -260,3 +289,86 @@ def alias_holder_at(events: Sequence[AuditEvent], alias: str, time_ms: int) -> s
         if event.alias == alias and event.action in _ALIAS_MOVES:
             holder = event.version or None
     return holder
+
+
+def next_event(
+    model: RegisteredModel,
+    *,
+    time_ms: int,
+    actor: str,
+    action: str,
+    version: str,
+    alias: str,
+    comment: str = "",
+    details: Mapping[str, str] | None = None,
+) -> AuditEvent:
+    """The event to store next on `model`: linked to its newest readable event, numbered
+    after every numbered audit tag it has (an unreadable one included), so appending never
+    overwrites a stored tag."""
+    numbers = [
+        int(key[len(AUDIT_TAG_PREFIX) :])
+        for key in model.tags
+        if key.startswith(AUDIT_TAG_PREFIX) and key[len(AUDIT_TAG_PREFIX) :].isdigit()
+    ]
+    events = read_chain(model)
+    return append_event(
+        events[-1] if events else None,
+        time_ms=time_ms,
+        actor=actor,
+        action=action,
+        model_name=model.name,
+        version=version,
+        alias=alias,
+        comment=comment,
+        details=details,
+        seq=max(numbers, default=0) + 1,
+    )
+
+
+@dataclass(frozen=True)
+class AliasUndo:
+    """What rolling `alias` back means according to the chain."""
+
+    alias: str
+    current: str | None  # the version the chain's last move gave the alias
+    target: str | None  # the version that held it before that promotion (None: no version)
+    undone: AuditEvent | None  # the `applied` event a rollback undoes; None: nothing to undo
+
+
+def alias_undo(events: Sequence[AuditEvent], alias: str) -> AliasUndo:
+    """The promotion of `alias` a rollback undoes, and the version it gives the alias back to.
+
+    The chain's moves are replayed as a stack: `applied` pushes, `rolled_back` pops. So
+    rolling back twice undoes two promotions, and never re-promotes the version an earlier
+    rollback removed. The version to go back to is the `previous_version` the `applied` event
+    recorded (what the registry held then, even when the alias was set outside the workflow),
+    else the promotion below it on the stack, else none (the alias is removed).
+    """
+    stack: list[tuple[str, AuditEvent]] = []
+    for event in sorted(events, key=lambda e: e.seq):
+        if event.alias != alias or event.action not in _ALIAS_MOVES:
+            continue
+        if event.action == PromotionState.APPLIED.value:
+            if not event.version:
+                stack.clear()
+            elif not stack or stack[-1][0] != event.version:
+                stack.append((event.version, event))
+            continue
+        if stack:
+            stack.pop()
+        if not event.version:
+            stack.clear()
+        elif not stack or stack[-1][0] != event.version:
+            # The rollback restored a version no promotion on the stack explains: start over
+            # from it, with nothing left to undo.
+            stack = [(event.version, event)]
+    if not stack:
+        return AliasUndo(alias, None, None, None)
+    current, top = stack[-1]
+    if top.action != PromotionState.APPLIED.value:
+        return AliasUndo(alias, current, None, None)
+    if "previous_version" in top.details:
+        target = top.details["previous_version"] or None
+    else:
+        target = stack[-2][0] if len(stack) > 1 else None
+    return AliasUndo(alias, current, target, top)

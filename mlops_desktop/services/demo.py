@@ -7,6 +7,7 @@ Layout of a demo workspace (see `DemoLayout`):
     artifacts/<experiment_id>/<run_id>/artifacts/...   MLflow's local artifact layout
     monitoring.parquet  the churn model's production series; format in backends/embedded_metrics
     jobs.json           past local retraining jobs; format in backends/local_runner
+    gates/<model>.toml  the promotion gate policies; format in services/gates
 
 The story the data tells (all times relative to the seeding time, deterministic for a seed):
 a baseline cross-validation (day -38), an 8-batch hyper-parameter sweep of `churn-classifier`
@@ -50,6 +51,7 @@ from mlops_desktop.domain.jobs import Job, JobStatus
 from mlops_desktop.domain.monitoring import Series
 from mlops_desktop.domain.promotion import AuditEvent, PromotionRequest, PromotionState
 from mlops_desktop.services import audit, promotion
+from mlops_desktop.services.gates import GATES_FOLDER, install_demo_policies
 from mlops_desktop.services.tasks import TaskState
 
 DEMO_MODEL = "churn-classifier"
@@ -433,6 +435,8 @@ class _Seeder:
         state.progress(0.85, "Writing 30 days of monitoring series")
         self._write_monitoring()
         state.progress(0.95, "Writing the job history")
+        # The promotion gates the team keeps in version control, next to the store.
+        install_demo_policies(self.build.root / GATES_FOLDER)
         self._write_jobs_and_marker(n_versions)
         return {
             "experiments": len(self.experiment_ids),

@@ -6,7 +6,9 @@ Tag layout (model-version tags, on the version the request would move the alias 
         {"alias": "champion", "requester": "alice", "comment": "why",
          "state": "requested" | "approved" | "rejected" | "applied" | "rolled_back",
          "created_ms": 1764000000000, "updated_ms": 1764000000000,
-         "decided_by": "", "decision_comment": ""}
+         "decided_by": "", "decision_comment": "",
+         "overrides": {"drift": "why"},   # optional: failing gates approved anyway
+         "previous_version": "2"}         # optional: who held the alias before it was applied
 
 `request_id` is a short lowercase hex string without dots. One JSON value per request makes
 every state change a single tag write, so no client ever sees half a request. Other keys under
@@ -39,21 +41,37 @@ def request_tag_value(
     request: PromotionRequest,
     *,
     updated_ms: int | None = None,
-    decided_by: str = "",
-    decision_comment: str = "",
+    decided_by: str | None = None,
+    decision_comment: str | None = None,
 ) -> str:
-    """The compact JSON stored for `request` (its model, version and id live in the tag key)."""
-    fields = {
+    """The compact JSON stored for `request` (its model, version and id live in the tag key).
+
+    The keyword arguments, when given, replace the request's own fields of the same name.
+    """
+    if updated_ms is None:
+        updated_ms = request.updated_ms or request.created_ms
+    fields: dict[str, Any] = {
         "alias": request.alias,
         "requester": request.requester,
         "comment": request.comment,
         "state": request.state.value,
         "created_ms": request.created_ms,
-        "updated_ms": request.created_ms if updated_ms is None else updated_ms,
-        "decided_by": decided_by,
-        "decision_comment": decision_comment,
+        "updated_ms": updated_ms,
+        "decided_by": request.decided_by if decided_by is None else decided_by,
+        "decision_comment": (
+            request.decision_comment if decision_comment is None else decision_comment
+        ),
     }
+    if request.overrides:
+        fields["overrides"] = dict(request.overrides)
+    if request.previous_version:
+        fields["previous_version"] = request.previous_version
     return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+
+
+def _text(data: dict[str, Any], name: str) -> str:
+    value = data.get(name, "")
+    return value if isinstance(value, str) else str(value)
 
 
 def _parse_request(version: ModelVersion, key: str) -> PromotionRequest:
@@ -73,17 +91,34 @@ def _parse_request(version: ModelVersion, key: str) -> PromotionRequest:
         state = PromotionState(data["state"])
     except ValueError:
         raise ValueError(f"its state {data['state']!r} is unknown") from None
-    comment = data.get("comment", "")
+    updated = data.get("updated_ms", 0)
+    overrides = data.get("overrides", {})
+    if not isinstance(overrides, dict):
+        raise ValueError("its field overrides is not an object")
     return PromotionRequest(
         request_id=key[len(REQUEST_TAG_PREFIX) :],
         model_name=version.model_name,
         version=version.version,
         alias=data["alias"],
         requester=data["requester"],
-        comment=comment if isinstance(comment, str) else str(comment),
+        comment=_text(data, "comment"),
         state=state,
         created_ms=created,
+        updated_ms=updated if isinstance(updated, int) and not isinstance(updated, bool) else 0,
+        decided_by=_text(data, "decided_by"),
+        decision_comment=_text(data, "decision_comment"),
+        overrides={str(gate): str(reason) for gate, reason in overrides.items()},
+        previous_version=_text(data, "previous_version"),
     )
+
+
+def request_on(version: ModelVersion, request_id: str) -> PromotionRequest | None:
+    """Request `request_id` as stored on `version`, or None when the version has no such tag.
+
+    Raises ValueError (a phrase) when the tag is there but unreadable.
+    """
+    key = request_tag_key(request_id)
+    return _parse_request(version, key) if key in version.tags else None
 
 
 def _read(model_versions: Iterable[ModelVersion]) -> tuple[list[PromotionRequest], list[str]]:

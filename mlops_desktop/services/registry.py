@@ -20,7 +20,7 @@ from mlops_desktop.domain.promotion import (
     PromotionRequest,
 )
 from mlops_desktop.domain.registry import ModelVersion, RegisteredModel
-from mlops_desktop.services import audit, promotion
+from mlops_desktop.services import audit, model_lock, promotion
 from mlops_desktop.services.tasks import TaskState
 
 #: The aliases a reviewer reads first, in this order; any other alias follows by name.
@@ -56,6 +56,9 @@ class ModelOverview:
     request_problems: tuple[str, ...] = ()
     #: Aliases the registry and the audit chain disagree on (one sentence each).
     alias_mismatches: tuple[str, ...] = ()
+    #: Promotion steps in progress, or interrupted and waiting to be completed or undone
+    #: (one sentence each; services/model_lock.py).
+    unfinished_steps: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -151,8 +154,11 @@ def alias_mismatches(model: RegisteredModel, events: list[AuditEvent]) -> list[s
     return problems
 
 
-def overview_of(model: RegisteredModel, versions: list[ModelVersion]) -> ModelOverview:
-    """Put one model's data together; pure, so the views' tests can build one by hand."""
+def overview_of(
+    model: RegisteredModel, versions: list[ModelVersion], now_ms: int | None = None
+) -> ModelOverview:
+    """Put one model's data together; pure but for the clock (`now_ms` fixes it), so the
+    views' tests can build one by hand."""
     full = with_aliases(versions, model)
     events = audit.read_chain(model)
     return ModelOverview(
@@ -162,6 +168,13 @@ def overview_of(model: RegisteredModel, versions: list[ModelVersion]) -> ModelOv
         audit=AuditStatus(tuple(events), tuple(audit.verify_model_chain(model))),
         request_problems=tuple(promotion.malformed_request_tags(full)),
         alias_mismatches=tuple(alias_mismatches(model, events)),
+        unfinished_steps=tuple(
+            model_lock.describe_locks(
+                model,
+                model_lock.wall_clock_ms() if now_ms is None else now_ms,
+                model_lock.DEFAULT_LEASE_MS,
+            )
+        ),
     )
 
 

@@ -23,6 +23,7 @@ def _request(
         comment="better",
         state=state,
         created_ms=created_ms,
+        updated_ms=created_ms,  # what the stored tag says when nothing changed since
     )
 
 
