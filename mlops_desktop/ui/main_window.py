@@ -239,11 +239,31 @@ class MainWindow(QMainWindow):
             compare_requested = getattr(view, "compare_requested", None)
             if compare_requested is not None:
                 compare_requested.connect(self._on_view_compare_requested)
+            inbox_changed = getattr(view, "inbox_changed", None)
+            if inbox_changed is not None:
+                inbox_changed.connect(lambda count, v=view_id: self._set_nav_count(v, count))
+            run_open_requested = getattr(view, "run_open_requested", None)
+            if run_open_requested is not None:
+                run_open_requested.connect(self._on_view_run_open_requested)
         return self._views[view_id]
 
     def _on_view_compare_requested(self, run_ids: list[str]) -> None:
         compare = self.show_view("compare")
         compare.compare(run_ids)  # type: ignore[attr-defined]
+
+    def _set_nav_count(self, view_id: str, count: int) -> None:
+        """ "Models (2)": how many requests await the user, on the navigation rail."""
+        entry = NAVIGATION[VIEW_IDS.index(view_id)]
+        item = self.nav.item(VIEW_IDS.index(view_id))
+        item.setText(f"{entry.label} ({count})" if count else entry.label)
+
+    def _on_view_run_open_requested(self, run_id: str) -> None:
+        experiments = self.show_view("experiments")
+        show_run = getattr(experiments, "show_run", None)
+        if show_run is not None:
+            show_run(run_id)
+        else:
+            self.statusBar().showMessage(f"Run {run_id}: find it in its experiment below.", 15000)
 
     def show_view(self, view_id: str) -> View:
         self.nav.setCurrentRow(VIEW_IDS.index(view_id))

@@ -1,11 +1,16 @@
 """The Audit trail view: a model's hash-chained promotion events, their integrity, alias history.
 
-Per model: the timeline of audit events, a badge saying whether the chain verifies, and the
-question "which version held alias A at time T", answered from the chain by
-`services.audit.alias_holder_at` (pure and cheap, so it runs on the GUI thread).
+Per model: a vertical timeline of the audit events (and the same events as a table with their
+hashes), a badge saying whether the chain verifies, the question "which version held alias A
+at time T", answered from the chain by `services.audit.alias_holder_at` (pure and cheap, so it
+runs on the GUI thread), and "Export report…", which writes the model's audit report as PDF or
+HTML on a worker (`services.audit_report`, `ui.report_pdf`).
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
 
 from PySide6.QtCore import QDateTime, Signal
 from PySide6.QtGui import QColor, QFont
@@ -13,12 +18,15 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDateTimeEdit,
+    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
+    QPushButton,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -27,10 +35,12 @@ from mlops_desktop.domain.promotion import AuditEvent
 from mlops_desktop.services.audit import alias_holder_at
 from mlops_desktop.services.registry import ModelOverview, load_registry
 from mlops_desktop.services.workspace import Workspace
+from mlops_desktop.ui.audit_timeline import AuditTimeline
 from mlops_desktop.ui.context import UiContext
 from mlops_desktop.ui.format import format_time_ms
-from mlops_desktop.ui.views.base import View
-from mlops_desktop.ui.widgets import EmptyState, plain
+from mlops_desktop.ui.report_pdf import export_audit_report, is_html_path
+from mlops_desktop.ui.views.base import View, describe_error
+from mlops_desktop.ui.widgets import EmptyState, TonePanel, plain
 
 INTACT_COLOUR = "#2e9d5b"
 BROKEN_COLOUR = "#d64545"
@@ -45,6 +55,13 @@ ACTION_COLOURS = {
 }
 COLUMNS = ("#", "Time", "Actor", "Action", "Version", "Alias", "Comment", "Hash")
 HASH_CHARS = 12
+REPORT_FILTERS = {"PDF document (*.pdf)": ".pdf", "HTML page (*.html)": ".html"}
+
+
+def report_file_name(model_name: str, now: dt.datetime) -> str:
+    """ "churn-classifier-audit-2026-11-29.pdf": a name that sorts by model, then date."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in model_name)
+    return f"{safe}-audit-{now:%Y-%m-%d}.pdf"
 
 
 def badge_text(overview: ModelOverview) -> tuple[str, str]:
@@ -75,6 +92,10 @@ class AuditView(View):
     trails_loaded = Signal(int)
     #: the view now shows this model's trail (its name)
     model_shown = Signal(str)
+    #: an audit report was written: its path
+    report_exported = Signal(str)
+    #: writing an audit report failed: the sentence shown
+    report_failed = Signal(str)
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -91,10 +112,24 @@ class AuditView(View):
         self.mismatches.setWordWrap(True)
         self.mismatches.setStyleSheet(f"color: {WARNING_COLOUR};")
         self.mismatches.hide()
+        self.export_button = QPushButton("Export report…")
+        self.export_button.setToolTip(
+            "Write this model's audit report (chain status, alias history, every event) as "
+            "PDF or HTML, for a compliance review"
+        )
+        self.export_button.clicked.connect(self._on_export_button_clicked)
+        self.export_result = TonePanel("exportResult")
+        self.export_result.hide()
         top = QHBoxLayout()
         top.addWidget(plain("Model"))
         top.addWidget(self.model_combo)
         top.addStretch(1)
+        top.addWidget(self.export_button)
+
+        self.timeline = AuditTimeline()
+        self.timeline.selectionModel().currentRowChanged.connect(
+            lambda current, _previous: self._on_event_picked(current.row())
+        )
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("auditTable")
@@ -109,6 +144,10 @@ class AuditView(View):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COLUMNS.index("Comment"), QHeaderView.ResizeMode.Stretch)
         self.table.currentCellChanged.connect(self._on_table_current_cell_changed)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.timeline, "Timeline")
+        self.tabs.addTab(self.table, "Table with hashes")
 
         self.alias_combo = QComboBox()
         self.alias_combo.setMinimumWidth(160)
@@ -145,7 +184,8 @@ class AuditView(View):
         layout.addLayout(top)
         layout.addWidget(self.badge)
         layout.addWidget(self.mismatches)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.export_result)
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(question)
 
         self.placeholder = EmptyState("Loading audit trails…", "Reading every model's chain.")
@@ -213,6 +253,8 @@ class AuditView(View):
         self.mismatches.setText("\n".join(overview.alias_mismatches))
         self.mismatches.setVisible(bool(overview.alias_mismatches))
         self._fill_table(overview.audit.events)
+        self.timeline.set_events(overview.audit.events)
+        self.export_button.setEnabled(True)
         self.alias_combo.blockSignals(True)
         self.alias_combo.clear()
         self.alias_combo.addItems(list(overview.alias_names))
@@ -256,6 +298,10 @@ class AuditView(View):
 
     # -- the alias question ----------------------------------------------------------------
     def _on_table_current_cell_changed(self, row: int, *_: int) -> None:
+        self._on_event_picked(row)
+
+    def _on_event_picked(self, row: int) -> None:
+        """A row of the timeline or the table: ask about the moment that event happened."""
         if self.overview is None or not 0 <= row < len(self.overview.audit.events):
             return
         event = self.overview.audit.events[row]
@@ -292,3 +338,53 @@ class AuditView(View):
         if not overview.audit.intact:
             text += " The chain is broken, so this answer may be wrong."
         self.answer.setText(text)
+
+    # -- the report ------------------------------------------------------------------------
+    def _on_export_button_clicked(self) -> None:
+        if self.overview is None:
+            return
+        name = report_file_name(self.overview.name, dt.datetime.now())
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export audit report", name, ";;".join(REPORT_FILTERS)
+        )
+        if path:
+            target = Path(path)
+            if target.suffix.lower() not in REPORT_FILTERS.values():
+                target = target.with_suffix(REPORT_FILTERS.get(chosen, ".pdf"))
+            self.export_report(target)
+
+    def export_report(self, path: Path) -> None:
+        """Write the shown model's report to `path`: PDF unless the name ends in .html."""
+        workspace = self.ctx.workspace
+        if self.overview is None or workspace is None:
+            return
+        kind = "HTML" if is_html_path(Path(path)) else "PDF"
+        self.export_button.setEnabled(False)
+        self.export_result.show_text(
+            "", f"Writing the {kind} audit report of {self.overview.name}…"
+        )
+        self.tasks.run(
+            export_audit_report,
+            self.ctx.paths,
+            self.ctx.profiles,
+            workspace,
+            self.overview.name,
+            Path(path),
+            on_done=lambda written: self._on_report_written(written, kind),
+            on_error=self._on_report_failed,
+            description=f"Exporting the audit report of {self.overview.name}",
+            slot="report",
+        )
+
+    def _on_report_written(self, path: Path, kind: str) -> None:
+        self.export_button.setEnabled(True)
+        self.export_result.show_text(
+            "ok", f"Wrote the {kind} audit report to {path}", "It reflects the server as of now."
+        )
+        self.report_exported.emit(str(path))
+
+    def _on_report_failed(self, error: Exception) -> None:
+        self.export_button.setEnabled(True)
+        text = describe_error(error, "write the audit report")
+        self.export_result.show_text("failed", text)
+        self.report_failed.emit(text)
