@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops_desktop.cli_common import CliError, open_cli_workspace, run_cli_action
+
 if TYPE_CHECKING:
     from mlops_desktop.domain.promotion import AuditEvent, PromotionRequest
     from mlops_desktop.services.gates import GateReport
     from mlops_desktop.services.promotion_flow import PromotionContext, PromotionOutcome
-
-
-class CliError(Exception):
-    """A problem with what was asked, said in one sentence."""
 
 
 def add_promote_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -165,9 +162,6 @@ def _iso_time(text: str) -> int:
 
 def run_promote_command(args: argparse.Namespace) -> int:
     """Run `mlops-desktop promote <action>`; the exit status."""
-    from mlops_desktop.backends.errors import BackendError
-    from mlops_desktop.services.tasks import Cancelled
-
     handlers: dict[str, Callable[[PromotionContext, argparse.Namespace], int]] = {
         "request": _request,
         "approve": _approve,
@@ -178,41 +172,21 @@ def run_promote_command(args: argparse.Namespace) -> int:
         "inbox": _inbox,
         "repair": _repair,
     }
-    try:
+
+    def action() -> int:
         if args.promote_command == "history" and (args.at is None) != (args.alias is None):
             raise CliError("--at and --alias go together: which version held ALIAS at ISO_TIME.")
-        workspace, ctx = _open(getattr(args, "profile", None), args.gates)
+        from mlops_desktop.services.paths import AppPaths
+        from mlops_desktop.services.promotion_flow import context_for
+
+        workspace, profile = open_cli_workspace(getattr(args, "profile", None))
         try:
+            ctx = context_for(workspace, AppPaths.from_environment(), profile, args.gates)
             return handlers[args.promote_command](ctx, args)
         finally:
             workspace.close()
-    except (CliError, BackendError, OSError) as error:
-        print(f"mlops-desktop: {str(error).strip()}", file=sys.stderr)
-        return 1
-    except (KeyboardInterrupt, Cancelled):
-        print("\nmlops-desktop: cancelled.", file=sys.stderr)
-        return 130
 
-
-def _open(profile_name: str | None, gates: Path | None) -> tuple[Any, PromotionContext]:
-    """The workspace (the profile's, or the demo) and the promotion context on it."""
-    from mlops_desktop.services.paths import AppPaths
-    from mlops_desktop.services.promotion_flow import context_for
-    from mlops_desktop.services.tasks import TaskState
-
-    paths = AppPaths.from_environment()
-    if not profile_name:
-        from mlops_desktop.services.workspace import open_demo_workspace
-
-        workspace = open_demo_workspace(paths, TaskState())
-        return workspace, context_for(workspace, paths, None, gates)
-    from mlops_desktop.backends.secrets import SecretVault
-    from mlops_desktop.services.connections import open_workspace
-    from mlops_desktop.services.profiles import ProfileStore
-
-    profile = ProfileStore(paths.profiles_file).get(profile_name)
-    workspace = open_workspace(profile, SecretVault(), TaskState())
-    return workspace, context_for(workspace, paths, profile, gates)
+    return run_cli_action(action)
 
 
 # -- the steps ----------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlops_desktop.cli_common import CliError, open_cli_workspace, run_cli_action
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -29,10 +31,6 @@ if TYPE_CHECKING:
 FORMATS = ("table", "csv", "json")
 #: Short names accepted by --columns for the runs table's fixed columns.
 COLUMN_ALIASES = {"name": "run_name", "start": "start_time", "duration": "duration_s"}
-
-
-class CliError(Exception):
-    """A problem with what was asked (unknown experiment, column...), said in one sentence."""
 
 
 def add_runs_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -114,56 +112,21 @@ def add_runs_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
 
 def run_runs_command(args: argparse.Namespace) -> int:
     """Run `mlops-desktop runs <action>`; the exit status."""
-    from mlops_desktop.backends.errors import BackendError
-    from mlops_desktop.services.tasks import Cancelled
-
     handlers: dict[str, Callable[[Workspace, argparse.Namespace], int]] = {
         "list": _runs_list,
         "show": _runs_show,
         "artifacts": _runs_artifacts,
         "download": _runs_download,
     }
-    try:
-        workspace = open_cli_workspace(getattr(args, "profile", None))
+
+    def action() -> int:
+        workspace, _ = open_cli_workspace(getattr(args, "profile", None), _progress_state())
         try:
             return handlers[args.runs_command](workspace, args)
         finally:
             workspace.close()
-    except BrokenPipeError:  # `runs list | head`: the reader has all it wanted
-        _silence_stdout()
-        return 0
-    except (CliError, BackendError, OSError) as error:
-        print(f"mlops-desktop: {str(error).strip()}", file=sys.stderr)
-        return 1
-    except (KeyboardInterrupt, Cancelled):
-        print("\nmlops-desktop: cancelled.", file=sys.stderr)
-        return 130
 
-
-def _silence_stdout() -> None:
-    """Point stdout at the null device, so the interpreter's final flush finds no closed pipe."""
-    import os
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-
-
-def open_cli_workspace(profile_name: str | None) -> Workspace:
-    """The workspace of profile `profile_name` (its secret from the keychain), or the demo."""
-    from mlops_desktop.services.paths import AppPaths
-
-    paths = AppPaths.from_environment()
-    state = _progress_state()
-    if not profile_name:
-        from mlops_desktop.services.workspace import open_demo_workspace
-
-        return open_demo_workspace(paths, state)
-    from mlops_desktop.backends.secrets import SecretVault
-    from mlops_desktop.services.connections import open_workspace
-    from mlops_desktop.services.profiles import ProfileStore
-
-    profile = ProfileStore(paths.profiles_file).get(profile_name)
-    return open_workspace(profile, SecretVault(), state)
+    return run_cli_action(action)
 
 
 def _progress_state() -> TaskState:
