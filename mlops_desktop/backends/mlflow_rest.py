@@ -673,14 +673,17 @@ def _list(reply: JsonObject, key: str) -> list[JsonObject]:
 
 def _permission_needed(response: requests.Response) -> str:
     """The basic-auth permission a refused request needed (MLflow's READ < EDIT < MANAGE):
-    reads (GETs, searches) need READ; tags, even deleting them, EDIT; deleting an object
-    or an alias MANAGE; any other change EDIT."""
+    reads (GETs, searches) need READ; tags EDIT, but deleting a model version's tag MANAGE
+    (MLflow checks it as deleting the model); deleting an object or an alias MANAGE; any
+    other change EDIT."""
     request = response.request
     method = (request.method or "GET").upper() if request is not None else "GET"
     path = (request.path_url or "").split("?", 1)[0] if request is not None else ""
     endpoint = path.rstrip("/").rsplit("/", 1)[-1]
     if method in ("GET", "HEAD") or endpoint == "search":
         return "READ"
+    if path.endswith("model-versions/delete-tag"):
+        return "MANAGE"
     if "tag" in endpoint:
         return "EDIT"
     if endpoint == "delete" or method == "DELETE":

@@ -89,3 +89,25 @@ def test_backoff_is_jittered_and_capped() -> None:
     assert all(0.0 <= d <= 4.0 for d in delays)
     assert len(set(delays)) > 10
     assert policy.delay_s(1, retry_after_s=30.0) == 4.0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "needed"),
+    [
+        ("GET", "/api/2.0/mlflow/registered-models/get", "READ"),
+        ("POST", "/api/2.0/mlflow/runs/search", "READ"),
+        ("POST", "/api/2.0/mlflow/registered-models/set-tag", "EDIT"),
+        ("DELETE", "/api/2.0/mlflow/registered-models/delete-tag", "EDIT"),
+        ("DELETE", "/api/2.0/mlflow/model-versions/delete-tag", "MANAGE"),
+        ("DELETE", "/api/2.0/mlflow/registered-models/alias", "MANAGE"),
+        ("POST", "/api/2.0/mlflow/registered-models/alias", "EDIT"),
+    ],
+)
+def test_a_refusal_names_the_permission_mlflow_checks(method: str, path: str, needed: str) -> None:
+    import requests
+
+    from mlops_desktop.backends.mlflow_rest import _permission_needed
+
+    response = requests.Response()
+    response.request = requests.Request(method, f"http://127.0.0.1:5000{path}").prepare()
+    assert _permission_needed(response) == needed
