@@ -36,10 +36,14 @@ def open_demo_workspace(paths: AppPaths, state: TaskState) -> Workspace:
     from mlops_desktop.backends.local_runner import LocalJobHistory
     from mlops_desktop.backends.mlflow_local import LocalTrackingBackend
     from mlops_desktop.services import demo
+    from mlops_desktop.services.gates import GATES_FOLDER, install_demo_policies
 
     root = paths.demo_dir
     if not demo.is_demo_workspace(root):
         demo.init_demo_workspace(root, state=state)
+    elif not (root / GATES_FOLDER).is_dir():
+        # Seeded by a version without promotion gates: give it the policies it ships with.
+        install_demo_policies(root / GATES_FOLDER)
     state.progress(-1, "Opening the demo workspace")
     layout = demo.DemoLayout(root)
     tracking = LocalTrackingBackend(layout.store_path, layout.artifact_root, label="Demo workspace")

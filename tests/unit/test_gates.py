@@ -316,3 +316,24 @@ def test_a_report_says_which_gates_fail() -> None:
     assert "latency" not in outcomes  # it guards champion only
     assert outcomes["compare:val_auc"] is GateOutcome.NOT_EVALUATED  # the holder lacks it
     assert outcomes["drift"] is GateOutcome.NOT_EVALUATED
+
+
+def test_a_demo_seeded_before_gates_gets_its_policies_when_opened(tmp_path, demo_root) -> None:
+    """Users who seeded the demo with an older version still see the demo's gates."""
+    import shutil
+
+    from mlops_desktop.services.gates import GATES_FOLDER
+    from mlops_desktop.services.paths import AppPaths
+    from mlops_desktop.services.tasks import TaskState
+    from mlops_desktop.services.workspace import open_demo_workspace
+
+    paths = AppPaths(
+        config_dir=tmp_path / "config",
+        data_dir=tmp_path / "data",
+        cache_dir=tmp_path / "cache",
+        log_dir=tmp_path / "log",
+    )
+    shutil.copytree(demo_root, paths.demo_dir)
+    shutil.rmtree(paths.demo_dir / GATES_FOLDER)
+    open_demo_workspace(paths, TaskState()).close()
+    assert (paths.demo_dir / GATES_FOLDER / "churn-classifier.toml").is_file()
