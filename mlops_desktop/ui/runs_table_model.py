@@ -33,6 +33,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
 from mlops_desktop.services.experiments import METRIC_PREFIX, PARAM_PREFIX, TAG_PREFIX
+from mlops_desktop.services.grouping import text_ranks
 from mlops_desktop.ui.format import format_duration, format_time_ms
 
 #: Data role returning the run id of a row, whatever the column.
@@ -163,14 +164,8 @@ class _Column:
         """A float per row that sorts like the column (NaN for missing)."""
         if not self.is_text:
             return np.asarray(self.values[:rows], dtype=np.float64)
-        categories = pd.Series(self.categories, dtype=object)
-        numbers = pd.to_numeric(categories, errors="coerce")
-        if len(categories) and numbers.notna().all():  # numeric-looking params sort as numbers
-            ranks = numbers.to_numpy(dtype=np.float64)
-        else:
-            lowered = categories.str.lower().to_numpy(dtype=str)
-            ranks = np.unique(lowered, return_inverse=True)[1].astype(np.float64)
-        ranks = np.append(ranks, np.nan)  # code -1 indexes this: missing
+        # Numeric-looking params sort as numbers, other text ignoring case: the grouping's rule.
+        ranks = np.append(text_ranks(self.categories), np.nan)  # code -1 indexes this: missing
         key: npt.NDArray[np.float64] = ranks[self.values[:rows]]
         return key
 
