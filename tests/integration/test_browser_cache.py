@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QThreadPool
 
 from mlops_desktop.backends.mlflow_rest import MlflowRestBackend
 from mlops_desktop.services.paths import AppPaths
@@ -76,10 +77,23 @@ def new_view(qtbot, paths: AppPaths, workspace: Workspace) -> ExperimentsView:
 
 
 def open_view(qtbot, paths: AppPaths, workspace: Workspace) -> ExperimentsView:
+    """A view that has opened, and finished what opening started: the shared server's largest
+    experiment may be this test's, and its load and cache write must not race the test's."""
     view = new_view(qtbot, paths, workspace)
     with qtbot.waitSignal(view.content_ready, timeout=LOAD_TIMEOUT_MS):
         view.activate()
+    settle(qtbot)
     return view
+
+
+def settle(qtbot) -> None:
+    """Until no worker runs and nothing they queued starts another one."""
+    pool = QThreadPool.globalInstance()
+    for _ in range(5):
+        assert pool.waitForDone(LOAD_TIMEOUT_MS)
+        qtbot.wait(50)
+        if pool.activeThreadCount() == 0:
+            return
 
 
 @dataclass
@@ -204,6 +218,7 @@ def test_the_refresh_keeps_the_sort_pins_and_quick_filter(
 
 def test_a_cancelled_load_does_not_write_the_cache(qtbot, paths, workspace, experiment):
     view = open_view(qtbot, paths, workspace)
+    view.runs_cache.clear()  # what opening the view may have cached
     view.runs_page_size = 2
     view.load_runs([experiment.experiment_id], use_cache=False)
     task = view._runs_task
