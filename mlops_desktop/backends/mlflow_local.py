@@ -256,6 +256,18 @@ class LocalTrackingBackend:
         page_token: str | None = None,
         order_by: Sequence[str] = (),
     ) -> RunsPage:
+        page = self._search(experiment_ids, filter_string, max_results, page_token, order_by)
+        return [self._to_run(r) for r in page], page.token or None
+
+    def _search(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str,
+        max_results: int,
+        page_token: str | None,
+        order_by: Sequence[str] = (),
+    ) -> Any:
+        """One page of MLflow's own run search (its run entities), errors translated."""
         from mlflow.entities import ViewType
 
         what = (
@@ -264,7 +276,7 @@ class LocalTrackingBackend:
             else "Searching runs"
         )
         with self._translated(what):
-            page = self._tracking.search_runs(
+            return self._tracking.search_runs(
                 experiment_ids=list(experiment_ids),
                 filter_string=filter_string,
                 run_view_type=ViewType.ACTIVE_ONLY,
@@ -272,7 +284,6 @@ class LocalTrackingBackend:
                 order_by=list(order_by) or None,
                 page_token=page_token,
             )
-            return [self._to_run(r) for r in page], page.token or None
 
     #: In-process searches hold the GIL: pages one at a time.
     concurrent_pages = 1
@@ -290,25 +301,11 @@ class LocalTrackingBackend:
         the same runs in the same order, about ten times faster than building MLflow's run
         entities. A filter needs MLflow's own search.
         """
-        from mlflow.entities import ViewType
-
         numeric_ids = _numeric_ids(experiment_ids)
         if not filter_string.strip() and numeric_ids is not None:
             return self._read_run_columns(numeric_ids, max_results, page_token)
-        what = (
-            f"Searching runs with the filter {filter_string!r}"
-            if filter_string
-            else "Searching runs"
-        )
-        with self._translated(what):
-            page = self._tracking.search_runs(
-                experiment_ids=list(experiment_ids),
-                filter_string=filter_string,
-                run_view_type=ViewType.ACTIVE_ONLY,
-                max_results=max_results,
-                page_token=page_token,
-            )
-            return _to_run_columns(page), page.token or None
+        page = self._search(experiment_ids, filter_string, max_results, page_token)
+        return _to_run_columns(page), page.token or None
 
     def _read_run_columns(
         self, experiment_ids: list[int], max_results: int, page_token: str | None
