@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -57,6 +57,15 @@ def run_cli_action(action: Callable[[], int]) -> int:
     except (KeyboardInterrupt, Cancelled):
         print("\nmlops-desktop: cancelled.", file=sys.stderr)
         return 130
+
+
+def print_table(rows: Sequence[Sequence[str]]) -> None:
+    """Rows (the first may be a header) in left-aligned columns two spaces apart."""
+    if not rows:
+        return
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _silence_stdout() -> None:

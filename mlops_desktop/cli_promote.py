@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlops_desktop.cli_common import CliError, open_cli_workspace, run_cli_action
+from mlops_desktop.cli_common import CliError, open_cli_workspace, print_table, run_cli_action
 
 if TYPE_CHECKING:
     from mlops_desktop.domain.promotion import AuditEvent, PromotionRequest
@@ -394,7 +394,7 @@ def _history(ctx: PromotionContext, args: argparse.Namespace) -> int:
                 comment,
             )
         )
-    _print_table(rows)
+    print_table(rows)
     if history.intact:
         print(f"The audit chain of {history.model_name} is intact ({len(history.events)} events).")
     else:
@@ -427,7 +427,7 @@ def _inbox(ctx: PromotionContext, args: argparse.Namespace) -> int:
         )
         for r in waiting
     ]
-    _print_table(rows)
+    print_table(rows)
     return 0
 
 
@@ -488,10 +488,3 @@ def _event_json(event: AuditEvent) -> dict[str, Any]:
 
 def _utc(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _print_table(rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        print("  ".join([*cells, row[-1]]).rstrip())

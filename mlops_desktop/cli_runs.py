@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlops_desktop.cli_common import CliError, open_cli_workspace, run_cli_action
+from mlops_desktop.cli_common import CliError, open_cli_workspace, print_table, run_cli_action
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -167,7 +167,7 @@ def _runs_list(workspace: Workspace, args: argparse.Namespace) -> int:
         where = f" matching {args.filter!r}" if args.filter else ""
         print(f"No runs in experiment {experiment.name!r}{where}.")
     else:
-        _print_table(columns, [[_text(v) for v in row] for row in rows])
+        print_table([list(columns), *([_text(v) for v in row] for row in rows)])
     return 0
 
 
@@ -258,13 +258,6 @@ def _text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
-
-
-def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    table = [list(headers), *rows]
-    widths = [max(len(row[c]) for row in table) for c in range(len(headers))]
-    for row in table:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 # -- runs show ------------------------------------------------------------------------------
